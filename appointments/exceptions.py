@@ -1,0 +1,66 @@
+"""Domain errors raised by the booking services.
+
+Each carries a stable machine-readable ``code`` (the API's problem ``code``) and a
+message written for the person who tried, shown as-is by the pages.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class BookingError(Exception):
+    code = "booking_error"
+    default_message = _("This booking could not be made.")
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = str(message or self.default_message)
+        super().__init__(self.message)
+
+
+class SlotUnavailable(BookingError):
+    code = "slot_unavailable"
+    default_message = _("Sorry, that time is no longer available. Please choose another time.")
+
+
+class TooSoon(BookingError):
+    code = "too_soon"
+    default_message = _("That time is too soon to book. Please choose a later time.")
+
+
+class TooFarAhead(BookingError):
+    code = "too_far_ahead"
+    default_message = _("That time is too far ahead to book yet.")
+
+
+class PatientOverlap(BookingError):
+    code = "patient_overlap"
+    default_message = _("You already have an appointment at that time.")
+
+
+class TooManyUpcoming(BookingError):
+    code = "too_many_upcoming"
+    default_message = _(
+        "You already have the maximum number of upcoming appointments. "
+        "Cancel one or wait until it has taken place."
+    )
+
+
+class NotBookable(BookingError):
+    code = "not_bookable"
+    default_message = _("This doctor or appointment type cannot be booked.")
+
+
+class ChangeWindowClosed(BookingError):
+    code = "change_window_closed"
+    default_message = _(
+        "This appointment is too close to change online. Please call the clinic."
+    )
+
+
+class InvalidTransition(BookingError):
+    code = "invalid_transition"
+    default_message = _("This appointment can no longer be changed.")
+
+
+class IdempotencyKeyReused(BookingError):
+    code = "idempotency_key_reused"
+    default_message = _("This request key was already used for a different booking.")

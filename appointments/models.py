@@ -1,0 +1,139 @@
+"""Appointments: the one table whose rows must never collide.
+
+Two guarantees live in the database itself, not only in Python (see ``db_guards``):
+no two active appointments of one doctor overlap, and no patient holds two overlapping
+active appointments. The booking services in ``services.py`` are the only writers.
+"""
+
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+from accounts.models import Patient
+from scheduling.models import AppointmentType, Doctor
+
+
+class Status(models.TextChoices):
+    BOOKED = "booked", "Booked"
+    CANCELLED_BY_PATIENT = "cancelled_by_patient", "Cancelled by patient"
+    CANCELLED_BY_CLINIC = "cancelled_by_clinic", "Cancelled by clinic"
+    COMPLETED = "completed", "Completed"
+    NO_SHOW = "no_show", "No-show"
+
+
+# Statuses that occupy the doctor's (and the patient's) time. A completed or missed
+# appointment still took its slot; only cancelled ones free it.
+ACTIVE_STATUSES = (Status.BOOKED, Status.COMPLETED, Status.NO_SHOW)
+CANCELLED_STATUSES = (Status.CANCELLED_BY_PATIENT, Status.CANCELLED_BY_CLINIC)
+
+# Fields whose every change must leave an audit record; bulk paths skip simple-history.
+AUDITED_FIELDS = frozenset({"status", "starts_at", "ends_at", "doctor", "doctor_id", "patient",
+                            "patient_id", "appointment_type", "appointment_type_id"})
+
+
+class UnauditedWrite(Exception):
+    """A bulk write would change appointments without an audit record."""
+
+
+class AppointmentQuerySet(models.QuerySet["Appointment"]):
+    def active(self) -> "AppointmentQuerySet":
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def upcoming(self, now: Any) -> "AppointmentQuerySet":
+        return self.filter(status=Status.BOOKED, starts_at__gt=now)
+
+    def overlapping(self, starts_at: Any, ends_at: Any) -> "AppointmentQuerySet":
+        return self.filter(starts_at__lt=ends_at, ends_at__gt=starts_at)
+
+    # QuerySet.update() and bulk_update() bypass save() and so the audit trail.
+    # Appointment changes go through appointments.services, one audited save each.
+    def update(self, **kwargs: Any) -> int:
+        _refuse_unaudited(kwargs)
+        return super().update(**kwargs)
+
+    def bulk_update(self, objs: Any, fields: Any, *args: Any, **kwargs: Any) -> int:
+        _refuse_unaudited(dict.fromkeys(fields))
+        return super().bulk_update(objs, fields, *args, **kwargs)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise UnauditedWrite("Appointments are never deleted; cancel them instead.")
+
+
+def _refuse_unaudited(fields: dict[str, Any]) -> None:
+    touched = AUDITED_FIELDS.intersection(fields)
+    if touched:
+        raise UnauditedWrite(
+            f"Changing {', '.join(sorted(touched))} in bulk would skip the audit trail; "
+            "use appointments.services."
+        )
+
+
+class Appointment(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    doctor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="appointments")
+    appointment_type = models.ForeignKey(
+        AppointmentType, on_delete=models.PROTECT, related_name="appointments"
+    )
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.BOOKED)
+    reason = models.TextField(blank=True, help_text="Why the patient wants to be seen.")
+    cancellation_reason = models.TextField(blank=True)
+    # A key chosen by the client (a form's one-time token, an Idempotency-Key header)
+    # so that a retried booking returns the appointment it already made.
+    booking_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    # Incremented on every change; calendar invites use it as their SEQUENCE.
+    sequence = models.PositiveIntegerField(default=0, editable=False)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Who made the booking: the patient, or staff on their behalf.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    history = HistoricalRecords(excluded_fields=["booking_key", "updated_at"])
+
+    objects: ClassVar[AppointmentQuerySet] = AppointmentQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="appointment_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="appointment_status_valid"
+            ),
+            models.UniqueConstraint(
+                fields=["patient", "booking_key"],
+                condition=Q(booking_key__isnull=False),
+                name="appointment_booking_key_unique_per_patient",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["doctor", "starts_at"]),
+            models.Index(fields=["patient", "starts_at"]),
+            models.Index(fields=["status", "starts_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.doctor} at {self.starts_at:%Y-%m-%d %H:%M} UTC ({self.get_status_display()})"
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise UnauditedWrite("Appointments are never deleted; cancel them instead.")
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status in CANCELLED_STATUSES

@@ -1,0 +1,279 @@
+"""Booking, cancelling and rescheduling: the only code that writes appointments.
+
+Locking duties, in the one order every function here follows so that no two of them
+can deadlock: the patient row, then the doctor row, then the appointment row.
+
+- The patient lock serializes one patient's bookings (overlap and upcoming-count rules
+  read the patient's other appointments).
+- The doctor lock serializes bookings of one doctor, so the availability re-check made
+  after taking it sees every committed booking.
+- Behind both stand the database's overlap guards (``db_guards``): if Python were ever
+  wrong, the INSERT or UPDATE fails and is reported as ``SlotUnavailable``.
+
+On SQLite ``select_for_update`` is a no-op; the database runs in IMMEDIATE transaction
+mode instead, which takes the (database-wide) write lock at BEGIN.
+
+Every save records who acted and why in the audit trail (django-simple-history).
+"""
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Patient, User
+from appointments import db_guards
+from appointments.exceptions import (
+    ChangeWindowClosed,
+    IdempotencyKeyReused,
+    InvalidTransition,
+    NotBookable,
+    PatientOverlap,
+    SlotUnavailable,
+    TooFarAhead,
+    TooManyUpcoming,
+    TooSoon,
+)
+from appointments.models import Appointment, Status
+from scheduling.models import AppointmentType, Doctor
+from scheduling.selectors import booking_window, doctor_free_slots
+
+
+def lock_patient_and_doctor(*, patient_id: int, doctor_id: int) -> None:
+    """Take the row locks, patient first. A seam the race tests' control disables."""
+    Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk").get()
+    Doctor.objects.select_for_update().filter(pk=doctor_id).values_list("pk").get()
+
+
+def book_appointment(
+    *,
+    patient: Patient,
+    doctor: Doctor,
+    appointment_type: AppointmentType,
+    starts_at: dt.datetime,
+    reason: str = "",
+    booked_by: User | None = None,
+    booking_key: str | None = None,
+) -> Appointment:
+    """Book ``appointment_type`` with ``doctor`` at ``starts_at`` for ``patient``.
+
+    With a ``booking_key`` the call is idempotent: a retry with the same key returns the
+    appointment the first call made, even if it has since been cancelled.
+    """
+    if appointment_type.doctor_id != doctor.pk or not appointment_type.is_active:
+        raise NotBookable()
+    if not doctor.is_active:
+        raise NotBookable()
+    if timezone.is_naive(starts_at):
+        raise ValueError("starts_at must be timezone-aware")
+
+    with transaction.atomic():
+        if booking_key and (earlier := _booked_with_key(patient, booking_key)):
+            return _same_booking_or_raise(earlier, doctor, appointment_type, starts_at)
+
+        lock_patient_and_doctor(patient_id=patient.pk, doctor_id=doctor.pk)
+
+        # Re-check everything now that no competing booking can commit.
+        if booking_key and (earlier := _booked_with_key(patient, booking_key)):
+            return _same_booking_or_raise(earlier, doctor, appointment_type, starts_at)
+        ends_at = starts_at + appointment_type.duration
+        _check_slot(doctor=doctor, appointment_type=appointment_type, starts_at=starts_at)
+        _check_patient_rules(patient=patient, doctor=doctor, starts_at=starts_at, ends_at=ends_at)
+
+        appointment = Appointment(
+            patient=patient,
+            doctor=doctor,
+            appointment_type=appointment_type,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            reason=reason.strip(),
+            booked_by=booked_by,
+            booking_key=booking_key or None,
+        )
+        with _guard_violations_as_domain_errors():
+            _audited_save(appointment, actor=booked_by, why="booked")
+    return appointment
+
+
+def cancel_appointment(
+    *,
+    appointment: Appointment,
+    cancelled_by: User | None,
+    reason: str = "",
+    by_clinic: bool = False,
+) -> Appointment:
+    """Cancel a booked appointment. Cancelling a cancelled one changes nothing and
+    returns it as it is, so a retried cancel is safe. Patients can cancel only until the
+    clinic's cutoff; the clinic can cancel any time."""
+    with transaction.atomic():
+        locked = Appointment.objects.select_for_update().select_related("doctor__clinic").get(
+            pk=appointment.pk
+        )
+        if locked.is_cancelled:
+            return locked
+        if locked.status != Status.BOOKED:
+            raise InvalidTransition()
+        if not by_clinic:
+            _check_change_window(locked)
+
+        reason = reason.strip()
+        locked.status = Status.CANCELLED_BY_CLINIC if by_clinic else Status.CANCELLED_BY_PATIENT
+        locked.cancellation_reason = reason
+        locked.cancelled_at = timezone.now()
+        locked.sequence += 1
+        who = "clinic" if by_clinic else "patient"
+        _audited_save(
+            locked,
+            actor=cancelled_by,
+            why=f"cancelled by {who}: {reason}" if reason else f"cancelled by {who}",
+        )
+    return locked
+
+
+def reschedule_appointment(
+    *,
+    appointment: Appointment,
+    starts_at: dt.datetime,
+    rescheduled_by: User | None,
+    by_clinic: bool = False,
+) -> Appointment:
+    """Move a booked appointment to ``starts_at`` with the same doctor and type.
+
+    Atomic: the new time is taken and the old one released in one UPDATE of one row, or
+    nothing changes. Moving to the time it already has is a no-op (safe to retry)."""
+    if timezone.is_naive(starts_at):
+        raise ValueError("starts_at must be timezone-aware")
+
+    with transaction.atomic():
+        lock_patient_and_doctor(patient_id=appointment.patient_id, doctor_id=appointment.doctor_id)
+        locked = (
+            Appointment.objects.select_for_update()
+            .select_related("doctor__clinic", "appointment_type", "patient")
+            .get(pk=appointment.pk)
+        )
+        if locked.status != Status.BOOKED:
+            raise InvalidTransition()
+        if locked.starts_at == starts_at:
+            return locked
+        if not by_clinic:
+            _check_change_window(locked)
+
+        ends_at = starts_at + locked.appointment_type.duration
+        _check_slot(
+            doctor=locked.doctor,
+            appointment_type=locked.appointment_type,
+            starts_at=starts_at,
+            ignore_appointment_id=locked.pk,
+        )
+        _check_patient_rules(
+            patient=locked.patient,
+            doctor=locked.doctor,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            ignore_appointment_id=locked.pk,
+        )
+
+        previous = locked.starts_at
+        locked.starts_at, locked.ends_at = starts_at, ends_at
+        locked.sequence += 1
+        with _guard_violations_as_domain_errors():
+            _audited_save(
+                locked,
+                actor=rescheduled_by,
+                why=f"rescheduled from {previous.isoformat()} to {starts_at.isoformat()}",
+            )
+    return locked
+
+
+def _booked_with_key(patient: Patient, booking_key: str) -> Appointment | None:
+    return Appointment.objects.filter(patient=patient, booking_key=booking_key).first()
+
+
+def _same_booking_or_raise(
+    earlier: Appointment,
+    doctor: Doctor,
+    appointment_type: AppointmentType,
+    starts_at: dt.datetime,
+) -> Appointment:
+    if (earlier.doctor_id, earlier.appointment_type_id, earlier.starts_at) != (
+        doctor.pk,
+        appointment_type.pk,
+        starts_at,
+    ):
+        raise IdempotencyKeyReused()
+    return earlier
+
+
+def _check_slot(
+    *,
+    doctor: Doctor,
+    appointment_type: AppointmentType,
+    starts_at: dt.datetime,
+    ignore_appointment_id: int | None = None,
+) -> None:
+    clinic = doctor.clinic
+    window = booking_window(clinic)
+    if starts_at < window.earliest:
+        raise TooSoon()
+    if starts_at > window.latest:
+        raise TooFarAhead()
+    local_day = starts_at.astimezone(clinic.zone).date()
+    slots = doctor_free_slots(
+        doctor=doctor,
+        appointment_type=appointment_type,
+        first_day=local_day,
+        last_day=local_day,
+        ignore_appointment_id=ignore_appointment_id,
+        now=window.now,
+    )
+    if not any(slot.start == starts_at for slot in slots):
+        raise SlotUnavailable()
+
+
+def _check_patient_rules(
+    *,
+    patient: Patient,
+    doctor: Doctor,
+    starts_at: dt.datetime,
+    ends_at: dt.datetime,
+    ignore_appointment_id: int | None = None,
+) -> None:
+    others = Appointment.objects.filter(patient=patient).exclude(pk=ignore_appointment_id)
+    if others.active().overlapping(starts_at, ends_at).exists():
+        raise PatientOverlap()
+    if ignore_appointment_id is None:
+        limit = doctor.clinic.max_upcoming_per_patient
+        if others.upcoming(timezone.now()).count() >= limit:
+            raise TooManyUpcoming()
+
+
+def _check_change_window(appointment: Appointment) -> None:
+    cutoff = appointment.starts_at - appointment.doctor.clinic.cancellation_cutoff
+    if timezone.now() > cutoff:
+        raise ChangeWindowClosed()
+
+
+def _audited_save(appointment: Appointment, *, actor: User | None, why: str) -> None:
+    # simple-history reads these two attributes when it writes the history row.
+    appointment._history_user = actor  # type: ignore[attr-defined]
+    appointment._change_reason = why  # type: ignore[attr-defined]
+    appointment.save()
+
+
+@contextmanager
+def _guard_violations_as_domain_errors() -> Iterator[None]:
+    """Report a violated overlap guard as the domain error it means.
+
+    The savepoint keeps the surrounding transaction usable on PostgreSQL."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as error:
+        guard = db_guards.violated_guard(error)
+        if guard == db_guards.DOCTOR_GUARD:
+            raise SlotUnavailable() from error
+        if guard == db_guards.PATIENT_GUARD:
+            raise PatientOverlap() from error
+        raise

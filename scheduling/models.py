@@ -1,0 +1,249 @@
+"""Clinics, doctors and when they can be booked.
+
+Weekly rules, extra hours and time off are wall-clock times in the clinic's IANA zone
+("Mon 9:00-17:00" means 9:00 local on both sides of a DST change); they are turned into
+UTC instants only when availability is computed (``scheduling.availability``).
+"""
+
+import datetime as dt
+import zoneinfo
+from functools import cached_property
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
+
+
+def validate_timezone(value: str) -> None:
+    if value not in zoneinfo.available_timezones():
+        raise ValidationError(
+            "%(value)s is not an IANA time zone (e.g. Europe/Berlin).", params={"value": value}
+        )
+
+
+class Clinic(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(unique=True)
+    timezone = models.CharField(
+        max_length=64,
+        default="Europe/Berlin",
+        validators=[validate_timezone],
+        help_text="IANA time zone in which the clinic's hours are defined and shown.",
+    )
+    address = models.TextField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.EmailField(blank=True)
+
+    # Booking policy. Per clinic, because one deployment can host several clinics.
+    min_notice = models.DurationField(
+        default=dt.timedelta(hours=2), help_text="How soon before its start a time can be booked."
+    )
+    booking_horizon = models.DurationField(
+        default=dt.timedelta(days=90), help_text="How far ahead patients can book."
+    )
+    max_upcoming_per_patient = models.PositiveSmallIntegerField(
+        default=5, help_text="How many upcoming appointments one patient may hold at once."
+    )
+    cancellation_cutoff = models.DurationField(
+        default=dt.timedelta(hours=2),
+        help_text="Patients can cancel or reschedule until this long before the start.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @cached_property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Doctor(models.Model):
+    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="doctors")
+    name = models.CharField(max_length=200)
+    specialty = models.CharField(max_length=100, blank=True)
+    bio = models.TextField(blank=True)
+    is_active = models.BooleanField(default=True, help_text="Inactive doctors cannot be booked.")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="doctor",
+        help_text="The doctor's own login, if they have one.",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["clinic", "is_active", "name"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AppointmentType(models.Model):
+    """What can be booked with a doctor and for how long ("Consultation, 30 min")."""
+
+    doctor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="appointment_types")
+    name = models.CharField(max_length=100)
+    duration = models.DurationField(help_text="e.g. 00:30:00 for 30 minutes.")
+    slot_step = models.DurationField(
+        null=True,
+        blank=True,
+        help_text="Distance between offered start times; empty means the duration.",
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["doctor", "duration", "name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration__gte=dt.timedelta(minutes=5))
+                & Q(duration__lte=dt.timedelta(hours=12)),
+                name="appointment_type_duration_5min_to_12h",
+            ),
+            models.CheckConstraint(
+                condition=Q(slot_step__isnull=True) | Q(slot_step__gte=dt.timedelta(minutes=5)),
+                name="appointment_type_step_at_least_5min",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        minutes = int(self.duration.total_seconds() // 60)
+        return f"{self.name}, {minutes} min"
+
+    @property
+    def step(self) -> dt.timedelta:
+        return self.slot_step or self.duration
+
+
+class Weekday(models.IntegerChoices):
+    MONDAY = 0, "Monday"
+    TUESDAY = 1, "Tuesday"
+    WEDNESDAY = 2, "Wednesday"
+    THURSDAY = 3, "Thursday"
+    FRIDAY = 4, "Friday"
+    SATURDAY = 5, "Saturday"
+    SUNDAY = 6, "Sunday"
+
+
+class WeeklyAvailability(models.Model):
+    """One working interval on one weekday, in the clinic's local time.
+
+    Several rows per weekday make split shifts (9:00-12:00 and 13:00-17:00).
+    """
+
+    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="weekly_rules")
+    weekday = models.PositiveSmallIntegerField(
+        choices=Weekday.choices, validators=[MinValueValidator(0), MaxValueValidator(6)]
+    )
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["doctor", "weekday", "start_time"]
+        verbose_name_plural = "weekly availability"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")), name="weekly_rule_ends_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(weekday__gte=0) & Q(weekday__lte=6), name="weekly_rule_weekday_0_to_6"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_weekday_display()} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+    def clean(self) -> None:
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            raise ValidationError({"end_time": "The end must be after the start."})
+        if self.doctor_id is None or self.start_time is None or self.end_time is None:
+            return
+        overlapping = WeeklyAvailability.objects.filter(
+            doctor_id=self.doctor_id,
+            weekday=self.weekday,
+            start_time__lt=self.end_time,
+            end_time__gt=self.start_time,
+        ).exclude(pk=self.pk)
+        if overlapping.exists():
+            raise ValidationError("This interval overlaps another one on the same weekday.")
+
+
+class ExtraHours(models.Model):
+    """Working hours on one date on top of the weekly rules (a Saturday clinic, say)."""
+
+    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="extra_hours")
+    date = models.DateField()
+    start_time = models.TimeField()
+    end_time = models.TimeField()
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["doctor", "date", "start_time"]
+        verbose_name_plural = "extra hours"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_time__gt=F("start_time")), name="extra_hours_ends_after_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["doctor", "date"])]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.start_time:%H:%M}-{self.end_time:%H:%M}"
+
+    def clean(self) -> None:
+        if self.start_time and self.end_time and self.end_time <= self.start_time:
+            raise ValidationError({"end_time": "The end must be after the start."})
+
+
+class TimeOff(models.Model):
+    """A period in which a doctor cannot be booked, in the clinic's local time.
+
+    Without times it covers whole days, ``start_date`` through ``end_date`` inclusive;
+    with times it runs from ``start_date start_time`` to ``end_date end_time``.
+    """
+
+    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="time_off")
+    start_date = models.DateField()
+    end_date = models.DateField()
+    start_time = models.TimeField(null=True, blank=True, help_text="Empty: from midnight.")
+    end_time = models.TimeField(null=True, blank=True, help_text="Empty: until the day ends.")
+    reason = models.CharField(max_length=200, blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["doctor", "start_date"]
+        verbose_name_plural = "time off"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end_date__gte=F("start_date")), name="time_off_end_not_before_start"
+            ),
+        ]
+        indexes = [models.Index(fields=["doctor", "end_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.start_date:%Y-%m-%d} to {self.end_date:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        if self.start_date and self.end_date:
+            if self.end_date < self.start_date:
+                raise ValidationError({"end_date": "The end date cannot be before the start."})
+            if self.local_end <= self.local_start:
+                raise ValidationError({"end_time": "The end must be after the start."})
+
+    @property
+    def local_start(self) -> dt.datetime:
+        return dt.datetime.combine(self.start_date, self.start_time or dt.time.min)
+
+    @property
+    def local_end(self) -> dt.datetime:
+        if self.end_time is None:
+            return dt.datetime.combine(self.end_date + dt.timedelta(days=1), dt.time.min)
+        return dt.datetime.combine(self.end_date, self.end_time)
