@@ -175,15 +175,15 @@ def reschedule_appointment(
             ignore_appointment_id=locked.pk,
         )
 
-        previous = locked.starts_at
+        zone = locked.doctor.clinic.zone
+        why = (
+            f"rescheduled from {locked.starts_at.astimezone(zone):%Y-%m-%d %H:%M %Z} "
+            f"to {starts_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
+        )
         locked.starts_at, locked.ends_at = starts_at, ends_at
         locked.sequence += 1
         with _guard_violations_as_domain_errors():
-            _audited_save(
-                locked,
-                actor=rescheduled_by,
-                why=f"rescheduled from {previous.isoformat()} to {starts_at.isoformat()}",
-            )
+            _audited_save(locked, actor=rescheduled_by, why=why)
     return locked
 
 

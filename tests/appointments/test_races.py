@@ -1,0 +1,167 @@
+"""Many real connections race for one slot; the database lets exactly one win.
+
+Each test starts its threads at a barrier, and each thread has its own PostgreSQL
+connection, so the bookings really run at the same time. The control test removes the
+lock and the exclusion constraints and widens the window between check and write: it
+must see a double booking, which proves these tests could fail.
+"""
+
+import datetime as dt
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from django.db import connection, connections
+
+from appointments import db_guards, services
+from appointments.exceptions import BookingError
+from appointments.models import Appointment
+from tests.factories import consultation, local, make_doctor, make_patient, make_type
+
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("frozen_now"),
+]
+
+RACERS = 24
+
+
+def race(attempts: list[Callable[[], object]]) -> Counter[str]:
+    """Run every attempt at once, each on its own connection; count the outcomes."""
+    barrier = threading.Barrier(len(attempts))
+
+    def run(attempt: Callable[[], object]) -> str:
+        try:
+            barrier.wait(timeout=30)
+            attempt()
+            return "booked"
+        except BookingError as error:
+            return error.code
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=len(attempts)) as pool:
+        return Counter(pool.map(run, attempts))
+
+
+def book_for(patient, doctor, starts_at, appointment_type=None):
+    def attempt():
+        return services.book_appointment(
+            patient=patient,
+            doctor=doctor,
+            appointment_type=appointment_type or consultation(doctor),
+            starts_at=starts_at,
+            booked_by=patient.user,
+        )
+
+    return attempt
+
+
+@pytest.fixture
+def doctor():
+    return make_doctor()
+
+
+@pytest.fixture
+def patients():
+    return [make_patient() for _ in range(RACERS)]
+
+
+def monday(doctor, hour, minute=0):
+    return local(doctor.clinic, 2026, 3, 9, hour, minute)
+
+
+def test_racers_for_one_slot_make_exactly_one_appointment(doctor, patients):
+    outcomes = race([book_for(p, doctor, monday(doctor, 10)) for p in patients])
+
+    assert outcomes == Counter({"booked": 1, "slot_unavailable": RACERS - 1})
+    assert Appointment.objects.active().filter(doctor=doctor).count() == 1
+
+
+def test_racers_for_overlapping_start_times_make_exactly_one_appointment(doctor, patients):
+    check_up = make_type(doctor, 45, "Check-up")
+    check_up.slot_step = dt.timedelta(minutes=15)
+    check_up.save()
+    # 10:00, 10:15 and 10:30: any two of these 45-minute visits overlap.
+    starts = [monday(doctor, 10, 15 * (n % 3)) for n in range(RACERS)]
+
+    outcomes = race(
+        [book_for(p, doctor, start, check_up) for p, start in zip(patients, starts, strict=True)]
+    )
+
+    assert outcomes["booked"] == 1
+    assert Appointment.objects.active().filter(doctor=doctor).count() == 1
+
+
+def test_one_patient_racing_for_many_doctors_gets_one_appointment(patients):
+    clinic_doctor = make_doctor()
+    doctors = [clinic_doctor] + [make_doctor(clinic_doctor.clinic) for _ in range(RACERS - 1)]
+    patient = patients[0]
+
+    outcomes = race([book_for(patient, d, monday(d, 10)) for d in doctors])
+
+    assert outcomes == Counter({"booked": 1, "patient_overlap": RACERS - 1})
+
+
+def test_two_reschedules_into_one_slot_move_exactly_one_appointment(doctor, patients):
+    # Twenty patients booked at twenty different times all move to one free slot.
+    movers = [
+        services.book_appointment(
+            patient=patient,
+            doctor=doctor,
+            appointment_type=consultation(doctor),
+            starts_at=local(doctor.clinic, 2026, 3, 9 + n // 16, 9)
+            + dt.timedelta(minutes=30 * (n % 16)),
+        )
+        for n, patient in enumerate(patients[:20])
+    ]
+    target = local(doctor.clinic, 2026, 3, 13, 16, 30)
+
+    outcomes = race(
+        [
+            lambda a=a: services.reschedule_appointment(
+                appointment=a, starts_at=target, rescheduled_by=None
+            )
+            for a in movers
+        ]
+    )
+
+    assert outcomes == Counter({"booked": 1, "slot_unavailable": 19})
+    assert Appointment.objects.active().filter(starts_at=target).count() == 1
+
+
+@pytest.fixture
+def without_lock_or_constraints(monkeypatch):
+    """Remove both defences and widen the window between check and write."""
+    check_slot = services._check_slot
+
+    def slow_check_slot(**kwargs):
+        check_slot(**kwargs)
+        time.sleep(0.3)
+
+    monkeypatch.setattr(services, "lock_patient_and_doctor", lambda **kwargs: None)
+    monkeypatch.setattr(services, "_check_slot", slow_check_slot)
+    with connection.schema_editor() as editor:
+        db_guards.uninstall(editor)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            # The flush after this test removes the duplicates; reinstall the guards on
+            # an empty table so the constraint can be created.
+            cursor.execute("TRUNCATE appointments_appointment, appointments_historicalappointment")
+        with connection.schema_editor() as editor:
+            db_guards.install(editor)
+
+
+def test_control_without_lock_and_constraints_the_harness_sees_a_double_booking(
+    doctor, patients, without_lock_or_constraints
+):
+    outcomes = race([book_for(p, doctor, monday(doctor, 10)) for p in patients])
+
+    assert outcomes["booked"] > 1
+    assert Appointment.objects.active().filter(doctor=doctor).count() > 1

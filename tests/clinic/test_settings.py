@@ -1,0 +1,80 @@
+"""With DEBUG off, the settings refuse to load until the deployment is configured.
+
+Settings are read once per process, so each case loads them in a fresh interpreter with
+its own environment.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+REAL_SECRET_KEY = "k" * 50
+
+LOAD_SETTINGS = "import django; django.setup(); print('settings loaded')"
+
+
+def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    # Start from a clean slate: the test process's own settings-related variables
+    # (DEBUG, SECRET_KEY, DATABASE_URL...) must not leak into the case under test.
+    names = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "EMAIL_URL", "REDIS_URL")
+    base = {key: value for key, value in os.environ.items() if key not in names}
+    return subprocess.run(
+        [sys.executable, "-c", LOAD_SETTINGS],
+        env=base | {"DJANGO_SETTINGS_MODULE": "clinic.settings"} | env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_it_refuses_to_start_without_a_secret_key():
+    result = load_settings(DEBUG="false", ALLOWED_HOSTS="clinic.example.com")
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "set SECRET_KEY" in result.stderr
+
+
+def test_it_refuses_a_short_secret_key():
+    result = load_settings(DEBUG="false", SECRET_KEY="short", ALLOWED_HOSTS="clinic.example.com")
+
+    assert result.returncode != 0
+    assert "set SECRET_KEY to a random string of at least 32 characters" in result.stderr
+
+
+def test_it_refuses_the_development_secret_key():
+    result = load_settings(
+        DEBUG="false",
+        SECRET_KEY="development-only-insecure-secret-key",
+        ALLOWED_HOSTS="clinic.example.com",
+    )
+
+    assert result.returncode != 0
+    assert "set SECRET_KEY" in result.stderr
+
+
+def test_it_refuses_to_start_without_allowed_hosts():
+    result = load_settings(DEBUG="false", SECRET_KEY=REAL_SECRET_KEY)
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "set ALLOWED_HOSTS" in result.stderr
+
+
+def test_it_starts_with_a_secret_key_and_allowed_hosts():
+    result = load_settings(
+        DEBUG="false", SECRET_KEY=REAL_SECRET_KEY, ALLOWED_HOSTS="clinic.example.com"
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "settings loaded" in result.stdout
+
+
+def test_it_starts_with_no_configuration_in_development():
+    result = load_settings()
+
+    assert result.returncode == 0, result.stderr
