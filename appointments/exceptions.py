@@ -51,9 +51,7 @@ class NotBookable(BookingError):
 
 class ChangeWindowClosed(BookingError):
     code = "change_window_closed"
-    default_message = _(
-        "This appointment is too close to change online. Please call the clinic."
-    )
+    default_message = _("This appointment is too close to change online. Please call the clinic.")
 
 
 class InvalidTransition(BookingError):

@@ -30,8 +30,19 @@ ACTIVE_STATUSES = (Status.BOOKED, Status.COMPLETED, Status.NO_SHOW)
 CANCELLED_STATUSES = (Status.CANCELLED_BY_PATIENT, Status.CANCELLED_BY_CLINIC)
 
 # Fields whose every change must leave an audit record; bulk paths skip simple-history.
-AUDITED_FIELDS = frozenset({"status", "starts_at", "ends_at", "doctor", "doctor_id", "patient",
-                            "patient_id", "appointment_type", "appointment_type_id"})
+AUDITED_FIELDS = frozenset(
+    {
+        "status",
+        "starts_at",
+        "ends_at",
+        "doctor",
+        "doctor_id",
+        "patient",
+        "patient_id",
+        "appointment_type",
+        "appointment_type_id",
+    }
+)
 
 
 class UnauditedWrite(Exception):
@@ -84,7 +95,10 @@ class Appointment(models.Model):
     cancellation_reason = models.TextField(blank=True)
     # A key chosen by the client (a form's one-time token, an Idempotency-Key header)
     # so that a retried booking returns the appointment it already made.
-    booking_key = models.CharField(max_length=64, null=True, blank=True, editable=False)
+    # NULL, not "", means "no key": the unique constraint below skips NULLs.
+    booking_key = models.CharField(  # noqa: DJ001
+        max_length=64, null=True, blank=True, editable=False
+    )
     # Incremented on every change; calendar invites use it as their SEQUENCE.
     sequence = models.PositiveIntegerField(default=0, editable=False)
     booked_by = models.ForeignKey(

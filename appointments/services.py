@@ -108,8 +108,10 @@ def cancel_appointment(
     returns it as it is, so a retried cancel is safe. Patients can cancel only until the
     clinic's cutoff; the clinic can cancel any time."""
     with transaction.atomic():
-        locked = Appointment.objects.select_for_update().select_related("doctor__clinic").get(
-            pk=appointment.pk
+        locked = (
+            Appointment.objects.select_for_update()
+            .select_related("doctor__clinic")
+            .get(pk=appointment.pk)
         )
         if locked.is_cancelled:
             return locked
@@ -240,7 +242,9 @@ def _check_patient_rules(
     ends_at: dt.datetime,
     ignore_appointment_id: int | None = None,
 ) -> None:
-    others = Appointment.objects.filter(patient=patient).exclude(pk=ignore_appointment_id)
+    others = Appointment.objects.filter(patient=patient)
+    if ignore_appointment_id is not None:
+        others = others.exclude(pk=ignore_appointment_id)
     if others.active().overlapping(starts_at, ends_at).exists():
         raise PatientOverlap()
     if ignore_appointment_id is None:

@@ -39,7 +39,7 @@ def env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = env_bool("DEBUG", True)
 
-DEVELOPMENT_SECRET_KEY = "development-only-insecure-secret-key"
+DEVELOPMENT_SECRET_KEY = "development-only-insecure-secret-key"  # noqa: S105 (refused below)
 SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 

@@ -172,10 +172,7 @@ def free_slots(
         start = interval.start
         while start + duration <= interval.end:
             slot = Interval(start, start + duration)
-            if (
-                window.earliest <= slot.start <= window.latest
-                and not _overlaps_any(slot, blocked)
-            ):
+            if window.earliest <= slot.start <= window.latest and not _overlaps_any(slot, blocked):
                 slots.append(slot)
             start += step
     return slots

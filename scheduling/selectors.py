@@ -66,14 +66,15 @@ def doctor_free_slots(
             doctor=doctor, start_date__lte=last_day, end_date__gte=first_day
         )
     ]
-    booked_rows = (
-        Appointment.objects.active()
-        .filter(doctor=doctor)
-        .overlapping(range_start, range_end)
-        .exclude(pk=ignore_appointment_id)
-        .values_list("starts_at", "ends_at")
-    )
-    booked = [Interval(start, end) for start, end in booked_rows]
+    booked_rows = Appointment.objects.active().filter(doctor=doctor)
+    if ignore_appointment_id is not None:
+        booked_rows = booked_rows.exclude(pk=ignore_appointment_id)
+    booked = [
+        Interval(start, end)
+        for start, end in booked_rows.overlapping(range_start, range_end).values_list(
+            "starts_at", "ends_at"
+        )
+    ]
 
     return free_slots(
         weekly=weekly,

@@ -74,9 +74,11 @@ def test_cancelling_twice_changes_nothing_the_second_time(appointment, patient):
 
 
 def test_a_patient_cannot_cancel_after_the_cutoff(appointment, patient):
-    with time_machine.travel(monday(appointment.doctor, 8, 30), tick=False):
-        with pytest.raises(ChangeWindowClosed):
-            cancel_appointment(appointment=appointment, cancelled_by=patient.user)
+    with (
+        time_machine.travel(monday(appointment.doctor, 8, 30), tick=False),
+        pytest.raises(ChangeWindowClosed),
+    ):
+        cancel_appointment(appointment=appointment, cancelled_by=patient.user)
     appointment.refresh_from_db()
     assert appointment.status == Status.BOOKED
 
@@ -98,7 +100,9 @@ def test_a_completed_appointment_cannot_be_cancelled(appointment, patient):
 
 def test_it_reschedules_to_a_free_time(appointment, patient):
     moved = reschedule_appointment(
-        appointment=appointment, starts_at=monday(appointment.doctor, 14), rescheduled_by=patient.user
+        appointment=appointment,
+        starts_at=monday(appointment.doctor, 14),
+        rescheduled_by=patient.user,
     )
 
     moved.refresh_from_db()
@@ -183,11 +187,13 @@ def test_a_cancelled_appointment_cannot_be_rescheduled(appointment, patient, doc
 
 
 def test_a_patient_cannot_reschedule_after_the_cutoff(appointment, patient, doctor):
-    with time_machine.travel(monday(doctor, 8, 30), tick=False):
-        with pytest.raises(ChangeWindowClosed):
-            reschedule_appointment(
-                appointment=appointment, starts_at=monday(doctor, 14), rescheduled_by=patient.user
-            )
+    with (
+        time_machine.travel(monday(doctor, 8, 30), tick=False),
+        pytest.raises(ChangeWindowClosed),
+    ):
+        reschedule_appointment(
+            appointment=appointment, starts_at=monday(doctor, 14), rescheduled_by=patient.user
+        )
 
 
 def test_the_clinic_can_reschedule_after_the_cutoff(appointment, doctor):

@@ -1,0 +1,125 @@
+"""Admin for users (email is the login, there is no username) and patient profiles."""
+
+from typing import Any
+
+import django_stubs_ext
+from django import forms
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
+
+from accounts.models import Patient, User
+
+# Lets admin classes name their model (ModelAdmin[Patient]) for mypy at runtime too.
+# Belongs in settings.py once the whole project uses it; calling it again is harmless.
+django_stubs_ext.monkeypatch()
+
+
+def _normalized_unique_email(form: forms.ModelForm[User]) -> str:
+    """The email lower-cased, as the model stores it, and not taken by another user.
+
+    The model's unique check compares exact strings; checking here, case-insensitively,
+    turns a would-be duplicate into a form error instead of two logins for one person."""
+    email: str = form.cleaned_data["email"].strip().lower()
+    others = User.objects.filter(email__iexact=email).exclude(pk=form.instance.pk)
+    if others.exists():
+        raise forms.ValidationError("A user with this email address already exists.")
+    return email
+
+
+class UserCreationForm(AdminUserCreationForm[User]):
+    class Meta:
+        model = User
+        fields = ("email",)
+
+    def clean_email(self) -> str:
+        return _normalized_unique_email(self)
+
+
+class UserEditForm(UserChangeForm[User]):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+    def clean_email(self) -> str:
+        return _normalized_unique_email(self)
+
+
+class PatientInline(admin.StackedInline[Patient, User]):
+    model = Patient
+    fields = ("full_name", "phone", "date_of_birth")
+    # A patient profile is referenced by appointments (PROTECT); it is never removed here.
+    can_delete = False
+    max_num = 1
+    extra = 0
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin[User]):
+    form = UserEditForm
+    add_form = UserCreationForm
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        (
+            "Permissions",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        ("Important dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "usable_password", "password1", "password2"),
+            },
+        ),
+    )
+    inlines = (PatientInline,)
+    list_display = ("email", "patient_name", "is_staff", "is_superuser", "is_active", "last_login")
+    list_filter = ("is_staff", "is_superuser", "is_active", "groups")
+    list_select_related = ("patient",)
+    search_fields = ("email", "patient__full_name")
+    ordering = ("email",)
+    readonly_fields = ("last_login", "date_joined")
+
+    @admin.display(description="Patient", ordering="patient__full_name")
+    def patient_name(self, user: User) -> str:
+        patient = getattr(user, "patient", None)
+        return patient.full_name if patient is not None else ""
+
+
+@admin.register(Patient)
+class PatientAdmin(admin.ModelAdmin[Patient]):
+    list_display = ("display_name", "email", "phone", "date_of_birth", "created_at", "appointments")
+    list_select_related = ("user",)
+    search_fields = ("full_name", "user__email", "phone")
+    list_filter = ("created_at",)
+    autocomplete_fields = ("user",)
+    readonly_fields = ("created_at",)
+    date_hierarchy = "created_at"
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Patient | None = None) -> Any:
+        # Moving a profile, with its appointments, to another login is not an edit.
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return (*readonly, "user") if obj is not None else readonly
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Patient]:
+        return super().get_queryset(request).select_related("user")
+
+    @admin.display(description="Name", ordering="full_name")
+    def display_name(self, patient: Patient) -> str:
+        return patient.full_name or "(no name yet)"
+
+    @admin.display(description="Email", ordering="user__email")
+    def email(self, patient: Patient) -> str:
+        return patient.user.email
+
+    @admin.display(description="Appointments")
+    def appointments(self, patient: Patient) -> str:
+        url = reverse("admin:appointments_appointment_changelist")
+        return format_html('<a href="{}?patient__id__exact={}">View</a>', url, patient.pk)
