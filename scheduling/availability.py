@@ -160,7 +160,7 @@ def free_slots(
     """
     if duration <= dt.timedelta(0):
         raise ValueError("duration must be positive")
-    step = step or duration
+    step = duration if step is None else step
     if step <= dt.timedelta(0):
         raise ValueError("step must be positive")
 

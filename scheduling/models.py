@@ -7,7 +7,7 @@ UTC instants only when availability is computed (``scheduling.availability``).
 
 import datetime as dt
 import zoneinfo
-from functools import cached_property
+from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -17,8 +17,14 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 
+@cache
+def known_timezones() -> frozenset[str]:
+    # available_timezones() scans the zone database on every call.
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in known_timezones():
         raise ValidationError(
             "%(value)s is not an IANA time zone (e.g. Europe/Berlin).", params={"value": value}
         )
@@ -58,7 +64,7 @@ class Clinic(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @cached_property
+    @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
 

@@ -40,8 +40,8 @@ def patient():
     return make_patient()
 
 
-def at(doctor, hour, minute=0, day=MONDAY):
-    return local(doctor.clinic, *day, hour, minute)
+def at(doctor, hour, minute=0):
+    return local(doctor.clinic, *MONDAY, hour, minute)
 
 
 def test_it_books_a_free_slot(doctor, patient):

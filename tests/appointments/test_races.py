@@ -121,14 +121,12 @@ def test_two_reschedules_into_one_slot_move_exactly_one_appointment(doctor, pati
     ]
     target = local(doctor.clinic, 2026, 3, 13, 16, 30)
 
-    outcomes = race(
-        [
-            lambda a=a: services.reschedule_appointment(
-                appointment=a, starts_at=target, rescheduled_by=None
-            )
-            for a in movers
-        ]
-    )
+    def move(appointment):
+        return lambda: services.reschedule_appointment(
+            appointment=appointment, starts_at=target, rescheduled_by=None
+        )
+
+    outcomes = race([move(appointment) for appointment in movers])
 
     assert outcomes == Counter({"booked": 1, "slot_unavailable": 19})
     assert Appointment.objects.active().filter(starts_at=target).count() == 1
