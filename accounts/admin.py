@@ -2,24 +2,22 @@
 
 from typing import Any
 
-import django_stubs_ext
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
 from accounts.models import Patient, User
 
-# Lets admin classes name their model (ModelAdmin[Patient]) for mypy at runtime too.
-# Belongs in settings.py once the whole project uses it; calling it again is harmless.
-django_stubs_ext.monkeypatch()
+# The admin's classes are generic in their model only in django-stubs; at runtime they
+# cannot be subscripted (django-stubs-ext, which would patch that, is a development
+# dependency), hence the bare base classes and their "type-arg" ignores.
 
 
-def _normalized_unique_email(form: forms.ModelForm[User]) -> str:
+def _normalized_unique_email(form: "forms.ModelForm[User]") -> str:
     """The email lower-cased, as the model stores it, and not taken by another user.
 
     The model's unique check compares exact strings; checking here, case-insensitively,
@@ -40,7 +38,7 @@ class UserCreationForm(AdminUserCreationForm[User]):
         return _normalized_unique_email(self)
 
 
-class UserEditForm(UserChangeForm[User]):
+class UserEditForm(UserChangeForm):  # type: ignore[type-arg]
     class Meta:
         model = User
         fields = "__all__"
@@ -49,7 +47,7 @@ class UserEditForm(UserChangeForm[User]):
         return _normalized_unique_email(self)
 
 
-class PatientInline(admin.StackedInline[Patient, User]):
+class PatientInline(admin.StackedInline):  # type: ignore[type-arg]
     model = Patient
     fields = ("full_name", "phone", "date_of_birth")
     # A patient profile is referenced by appointments (PROTECT); it is never removed here.
@@ -59,7 +57,7 @@ class PatientInline(admin.StackedInline[Patient, User]):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin[User]):
+class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     form = UserEditForm
     add_form = UserCreationForm
     fieldsets = (
@@ -87,6 +85,10 @@ class UserAdmin(DjangoUserAdmin[User]):
     ordering = ("email",)
     readonly_fields = ("last_login", "date_joined")
 
+    def get_inline_instances(self, request: HttpRequest, obj: User | None = None) -> Any:
+        # The add page asks only for the login; the patient profile comes after.
+        return super().get_inline_instances(request, obj) if obj is not None else []
+
     @admin.display(description="Patient", ordering="patient__full_name")
     def patient_name(self, user: User) -> str:
         patient = getattr(user, "patient", None)
@@ -94,22 +96,18 @@ class UserAdmin(DjangoUserAdmin[User]):
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin[Patient]):
+class PatientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ("display_name", "email", "phone", "date_of_birth", "created_at", "appointments")
     list_select_related = ("user",)
     search_fields = ("full_name", "user__email", "phone")
     list_filter = ("created_at",)
     autocomplete_fields = ("user",)
     readonly_fields = ("created_at",)
-    date_hierarchy = "created_at"
 
     def get_readonly_fields(self, request: HttpRequest, obj: Patient | None = None) -> Any:
         # Moving a profile, with its appointments, to another login is not an edit.
         readonly = tuple(super().get_readonly_fields(request, obj))
         return (*readonly, "user") if obj is not None else readonly
-
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Patient]:
-        return super().get_queryset(request).select_related("user")
 
     @admin.display(description="Name", ordering="full_name")
     def display_name(self, patient: Patient) -> str:

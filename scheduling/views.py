@@ -1,9 +1,22 @@
+from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from scheduling.models import Clinic
+from scheduling.models import AppointmentType, Clinic, Doctor
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    clinics = Clinic.objects.prefetch_related("doctors")
+    # Three queries whatever the number of clinics and doctors: clinics, their active
+    # doctors, those doctors' active appointment types.
+    active_types = Prefetch(
+        "appointment_types",
+        queryset=AppointmentType.objects.filter(is_active=True),
+        to_attr="active_types",
+    )
+    active_doctors = Prefetch(
+        "doctors",
+        queryset=Doctor.objects.filter(is_active=True).prefetch_related(active_types),
+        to_attr="active_doctors",
+    )
+    clinics = list(Clinic.objects.prefetch_related(active_doctors))
     return render(request, "scheduling/home.html", {"clinics": clinics})

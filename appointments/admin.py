@@ -1,0 +1,186 @@
+"""Admin for appointments: a window onto bookings and their history, not a way around
+the booking rules.
+
+Nothing is added or deleted here, and patient, doctor, type, times and status are
+read-only. The one change, cancelling, is an action that calls
+``appointments.services.cancel_appointment``, so it takes the same locks and leaves the
+same audit record as a cancellation anywhere else.
+"""
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin import ActionLocation
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from simple_history.admin import SimpleHistoryAdmin
+
+from accounts.models import User
+from appointments.exceptions import BookingError
+from appointments.models import CANCELLED_STATUSES, Appointment
+from appointments.services import cancel_appointment
+
+ADMIN_CANCELLATION_REASON = "Cancelled in admin"
+
+
+def format_local(moment: dt.datetime, appointment: Appointment) -> str:
+    """``moment`` on the clinic's wall clock: "Mon 9 Mar 2026, 10:00 CET"."""
+    local = moment.astimezone(appointment.doctor.clinic.zone)
+    return f"{local:%a} {local.day} {local:%b %Y, %H:%M %Z}"
+
+
+class WhenFilter(admin.SimpleListFilter):
+    title = "when"
+    parameter_name = "when"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("upcoming", "Upcoming"), ("past", "Past")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        now = timezone.now()
+        if self.value() == "upcoming":
+            return queryset.filter(starts_at__gte=now)
+        if self.value() == "past":
+            return queryset.filter(starts_at__lt=now)
+        return queryset
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-history is untyped
+    list_display = (
+        "starts_utc",
+        "local_start",
+        "patient_name_and_email",
+        "doctor",
+        "appointment_type",
+        "status",
+    )
+    list_filter = (
+        "status",
+        "doctor__clinic",
+        WhenFilter,
+        ("starts_at", admin.DateFieldListFilter),
+    )
+    list_select_related = ("patient__user", "doctor__clinic", "appointment_type")
+    search_fields = ("patient__full_name", "patient__user__email", "doctor__name")
+    date_hierarchy = "starts_at"
+    actions = ("cancel_by_clinic",)
+    history_list_display = ("status", "starts_at")
+
+    fieldsets = (
+        (None, {"fields": ("patient", "doctor", "appointment_type", "status")}),
+        ("When", {"fields": ("starts_utc", "ends_utc", "local_start", "local_end")}),
+        ("Booking", {"fields": ("reason", "booked_by", "created_at", "updated_at")}),
+        ("Cancellation", {"fields": ("cancellation_reason", "cancelled_at")}),
+    )
+    # Only the patient's stated reason can be edited here. Everything that decides whether
+    # a time is taken changes through appointments.services alone.
+    readonly_fields = (
+        "patient",
+        "doctor",
+        "appointment_type",
+        "status",
+        "starts_utc",
+        "ends_utc",
+        "local_start",
+        "local_end",
+        "booked_by",
+        "created_at",
+        "updated_at",
+        "cancellation_reason",
+        "cancelled_at",
+    )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Booking checks hours, notice, overlaps and limits: it goes through the services.
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Appointment | None = None) -> bool:
+        # Appointments are cancelled, never deleted: the record and its history stay.
+        # Without this permission the admin also drops its "Delete selected" action.
+        return False
+
+    def history_form_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        version_id: str,
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        # simple-history saves a POST to this page as a revert even when reverting is
+        # turned off (the setting only hides the button). A revert would write an old
+        # status or time straight to the row, around the services: only viewing is allowed.
+        if request.method not in ("GET", "HEAD"):
+            raise PermissionDenied
+        response: HttpResponse = super().history_form_view(
+            request, object_id, version_id, extra_context
+        )
+        return response
+
+    @admin.display(description="Starts (UTC)", ordering="starts_at")
+    def starts_utc(self, appointment: Appointment) -> str:
+        return f"{appointment.starts_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+
+    @admin.display(description="Ends (UTC)")
+    def ends_utc(self, appointment: Appointment) -> str:
+        return f"{appointment.ends_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+
+    @admin.display(description="Local start", ordering="starts_at")
+    def local_start(self, appointment: Appointment) -> str:
+        return format_local(appointment.starts_at, appointment)
+
+    @admin.display(description="Local end")
+    def local_end(self, appointment: Appointment) -> str:
+        return format_local(appointment.ends_at, appointment)
+
+    @admin.display(description="Patient", ordering="patient__full_name")
+    def patient_name_and_email(self, appointment: Appointment) -> SafeString:
+        patient = appointment.patient
+        return format_html("{}<br><small>{}</small>", patient.full_name, patient.user.email)
+
+    @admin.action(
+        description="Cancel this appointment (by clinic)",
+        description_plural="Cancel selected appointments (by clinic)",
+        permissions=["change"],
+        location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
+    )
+    def cancel_by_clinic(self, request: HttpRequest, queryset: QuerySet[Appointment]) -> None:
+        actor = request.user if isinstance(request.user, User) else None
+        cancelled = already_cancelled = 0
+        refused: list[str] = []
+        for appointment in queryset:
+            if appointment.status in CANCELLED_STATUSES:
+                already_cancelled += 1
+                continue
+            try:
+                cancel_appointment(
+                    appointment=appointment,
+                    cancelled_by=actor,
+                    reason=ADMIN_CANCELLATION_REASON,
+                    by_clinic=True,
+                )
+            except BookingError as error:
+                refused.append(f"{appointment}: {error.message}")
+            else:
+                cancelled += 1
+
+        self.message_user(request, f"Cancelled {plural(cancelled)}.", messages.SUCCESS)
+        if already_cancelled:
+            self.message_user(
+                request, f"{plural(already_cancelled)} already cancelled.", messages.INFO
+            )
+        if refused:
+            self.message_user(
+                request,
+                f"{plural(len(refused))} could not be cancelled: {'; '.join(refused)}",
+                messages.WARNING,
+            )
+
+
+def plural(count: int) -> str:
+    return f"{count} appointment" if count == 1 else f"{count} appointments"

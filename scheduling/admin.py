@@ -1,0 +1,277 @@
+"""Admin for clinics, doctors and their hours.
+
+A new clinic and its first doctor can be set up here from scratch: add the clinic, then
+follow the "Add a doctor" link on it (or use the "+" next to the doctor's clinic). A
+doctor is saved together with at least one appointment type and their weekly hours.
+"""
+
+import zoneinfo
+from functools import cache
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Count, Q, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
+from simple_history.admin import SimpleHistoryAdmin
+
+from scheduling.models import (
+    AppointmentType,
+    Clinic,
+    Doctor,
+    ExtraHours,
+    TimeOff,
+    Weekday,
+    WeeklyAvailability,
+)
+
+# The admin's classes are generic in their model only in django-stubs; at runtime they
+# cannot be subscripted (django-stubs-ext, which would patch that, is a development
+# dependency), hence the bare base classes and their "type-arg" ignores.
+
+
+@cache
+def timezone_choices() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class ClinicForm(forms.ModelForm):  # type: ignore[type-arg]
+    # A list instead of free text: a mistyped zone would shift every slot of the clinic.
+    timezone = forms.ChoiceField(
+        choices=timezone_choices,
+        initial="Europe/Berlin",
+        help_text="IANA time zone in which the clinic's hours are defined and shown.",
+    )
+
+    class Meta:
+        model = Clinic
+        fields = (
+            "name",
+            "slug",
+            "timezone",
+            "address",
+            "phone",
+            "email",
+            "min_notice",
+            "booking_horizon",
+            "max_upcoming_per_patient",
+            "cancellation_cutoff",
+        )
+
+
+@admin.register(Clinic)
+class ClinicAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = ClinicForm
+    list_display = ("name", "slug", "timezone", "phone", "email", "active_doctors")
+    search_fields = ("name", "slug", "address")
+    list_filter = ("timezone",)
+    prepopulated_fields = {"slug": ("name",)}
+    readonly_fields = ("doctors_overview",)
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "timezone")}),
+        ("Contact", {"fields": ("address", "phone", "email")}),
+        (
+            "Booking policy",
+            {
+                "fields": (
+                    "min_notice",
+                    "booking_horizon",
+                    "max_upcoming_per_patient",
+                    "cancellation_cutoff",
+                )
+            },
+        ),
+        ("Doctors", {"fields": ("doctors_overview",)}),
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Clinic]:
+        clinics: QuerySet[Clinic] = super().get_queryset(request)
+        return clinics.annotate(
+            active_doctor_count=Count("doctors", filter=Q(doctors__is_active=True))
+        )
+
+    @admin.display(description="Active doctors", ordering="active_doctor_count")
+    def active_doctors(self, clinic: Clinic) -> int:
+        return getattr(clinic, "active_doctor_count", 0)
+
+    @admin.display(description="Doctors")
+    def doctors_overview(self, clinic: Clinic) -> SafeString | str:
+        if clinic.pk is None:
+            return "Save the clinic first; then you can add its doctors."
+        items = format_html_join(
+            "",
+            '<li><a href="{}">{}</a>{}</li>',
+            (
+                (
+                    reverse("admin:scheduling_doctor_change", args=[doctor.pk]),
+                    doctor.name,
+                    "" if doctor.is_active else " (inactive)",
+                )
+                for doctor in clinic.doctors.order_by("name")
+            ),
+        )
+        return format_html(
+            '<ul>{}</ul><a class="addlink" href="{}">Add a doctor to {}</a>',
+            items,
+            add_doctor_url(clinic),
+            clinic.name,
+        )
+
+    def response_add(
+        self, request: HttpRequest, obj: Clinic, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        if "_popup" not in request.POST:
+            self.message_user(
+                request,
+                format_html(
+                    'Next, <a href="{}">add the first doctor of {}</a>.',
+                    add_doctor_url(obj),
+                    obj.name,
+                ),
+                messages.INFO,
+            )
+        return super().response_add(request, obj, post_url_continue)
+
+
+def add_doctor_url(clinic: Clinic) -> str:
+    # The admin pre-fills a form field from a query parameter of the same name.
+    return f"{reverse('admin:scheduling_doctor_add')}?clinic={clinic.pk}"
+
+
+class AppointmentTypeInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = AppointmentType
+    fields = ("name", "duration", "slot_step", "is_active")
+    # Every doctor offers something to book; the first row on the add page is required.
+    min_num = 1
+    extra = 0
+    # Appointments point at their type (PROTECT): retire a type by unticking "active".
+    can_delete = False
+
+    def get_formset(self, request: HttpRequest, obj: Doctor | None = None, **kwargs: Any) -> Any:
+        # InlineModelAdmin has no validate_min option: without it min_num only decides how
+        # many empty rows are shown, and a submission with none would still be saved.
+        return super().get_formset(request, obj, validate_min=True, **kwargs)
+
+
+class WeeklyAvailabilityFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
+    def clean(self) -> None:
+        """Reject rows of one submission that overlap each other.
+
+        The model's own check compares a row with what is already saved, so it cannot see
+        two new rows of a new doctor, or two rows edited together."""
+        super().clean()
+        rows = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("start_time")
+            and form.cleaned_data.get("end_time")
+        ]
+        for index, row in enumerate(rows):
+            for other in rows[index + 1 :]:
+                if (
+                    row.get("weekday") == other.get("weekday")
+                    and row["start_time"] < other["end_time"]
+                    and other["start_time"] < row["end_time"]
+                ):
+                    raise forms.ValidationError(
+                        "Two intervals on %(weekday)s overlap; merge them into one.",
+                        params={"weekday": Weekday(int(row["weekday"])).label},
+                    )
+
+
+class WeeklyAvailabilityInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = WeeklyAvailability
+    formset = WeeklyAvailabilityFormSet
+    fields = ("weekday", "start_time", "end_time")
+    extra = 1
+
+
+class TimeOffInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = TimeOff
+    fields = ("start_date", "end_date", "start_time", "end_time", "reason")
+    extra = 0
+
+
+class ExtraHoursInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = ExtraHours
+    fields = ("date", "start_time", "end_time")
+    extra = 0
+
+
+@admin.register(Doctor)
+class DoctorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("name", "clinic", "specialty", "is_active", "appointment_type_names")
+    list_filter = ("is_active", "clinic", "specialty")
+    list_select_related = ("clinic",)
+    search_fields = ("name", "specialty", "clinic__name")
+    autocomplete_fields = ("clinic", "user")
+    fields = ("clinic", "name", "specialty", "bio", "is_active", "user")
+    inlines = (AppointmentTypeInline, WeeklyAvailabilityInline, TimeOffInline, ExtraHoursInline)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Doctor]:
+        doctors: QuerySet[Doctor] = super().get_queryset(request)
+        return doctors.prefetch_related("appointment_types")
+
+    @admin.display(description="Appointment types")
+    def appointment_type_names(self, doctor: Doctor) -> str:
+        return ", ".join(str(kind) for kind in doctor.appointment_types.all() if kind.is_active)
+
+
+@admin.register(AppointmentType)
+class AppointmentTypeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("name", "doctor", "duration", "slot_step", "is_active")
+    list_filter = ("is_active", "doctor__clinic", "name")
+    list_select_related = ("doctor",)
+    search_fields = ("name", "doctor__name")
+    autocomplete_fields = ("doctor",)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: AppointmentType | None = None) -> Any:
+        # Moving a type to another doctor would move its booked appointments' meaning too.
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return (*readonly, "doctor") if obj is not None else readonly
+
+    def has_delete_permission(
+        self, request: HttpRequest, obj: AppointmentType | None = None
+    ) -> bool:
+        # Appointments point at their type (PROTECT) and every doctor keeps at least one:
+        # retire a type by unticking "active" instead.
+        return False
+
+
+class DoctorHoursAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-history is untyped
+    """Shared list settings of the three kinds of hours, each with its change history."""
+
+    list_select_related: tuple[str, ...] = ("doctor", "doctor__clinic")
+    search_fields: tuple[str, ...] = ("doctor__name",)
+    autocomplete_fields: tuple[str, ...] = ("doctor",)
+
+
+@admin.register(WeeklyAvailability)
+class WeeklyAvailabilityAdmin(DoctorHoursAdmin):
+    list_display = ("doctor", "weekday", "start_time", "end_time", "clinic")
+    list_filter = ("weekday", "doctor__clinic")
+
+    @admin.display(description="Clinic", ordering="doctor__clinic__name")
+    def clinic(self, rule: WeeklyAvailability) -> Clinic:
+        return rule.doctor.clinic
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(DoctorHoursAdmin):
+    list_display = ("doctor", "start_date", "end_date", "start_time", "end_time", "reason")
+    list_filter = ("doctor__clinic", "start_date")
+    search_fields = ("doctor__name", "reason")
+    date_hierarchy = "start_date"
+
+
+@admin.register(ExtraHours)
+class ExtraHoursAdmin(DoctorHoursAdmin):
+    list_display = ("doctor", "date", "start_time", "end_time")
+    list_filter = ("doctor__clinic", "date")
+    date_hierarchy = "date"

@@ -1,0 +1,447 @@
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from accounts.models import User
+from appointments.admin import ADMIN_CANCELLATION_REASON
+from appointments.models import Appointment, Status
+from appointments.services import cancel_appointment
+from scheduling.models import Clinic, Doctor, ExtraHours, TimeOff, WeeklyAvailability
+from tests.factories import (
+    book,
+    consultation,
+    local,
+    make_clinic,
+    make_doctor,
+    make_patient,
+    make_user,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def superuser() -> User:
+    return make_user("boss@example.com", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture
+def admin(client, superuser):
+    client.force_login(superuser)
+    return client
+
+
+@pytest.fixture
+def appointment(frozen_now) -> Appointment:
+    doctor = make_doctor(name="Dr. Ada Lovelace")
+    patient = make_patient("grace@example.com", full_name="Grace Hopper")
+    return book(patient, doctor, local(doctor.clinic, 2026, 3, 9, 10))
+
+
+@pytest.fixture
+def one_of_each(appointment: Appointment) -> dict[str, object]:
+    doctor = appointment.doctor
+    return {
+        "accounts.user": appointment.patient.user,
+        "accounts.patient": appointment.patient,
+        "scheduling.clinic": doctor.clinic,
+        "scheduling.doctor": doctor,
+        "scheduling.appointmenttype": consultation(doctor),
+        "scheduling.weeklyavailability": doctor.weekly_rules.first(),
+        "scheduling.timeoff": TimeOff.objects.create(
+            doctor=doctor, start_date=dt.date(2026, 4, 1), end_date=dt.date(2026, 4, 3)
+        ),
+        "scheduling.extrahours": ExtraHours.objects.create(
+            doctor=doctor, date=dt.date(2026, 3, 14), start_time=dt.time(9), end_time=dt.time(12)
+        ),
+        "appointments.appointment": appointment,
+    }
+
+
+def admin_url(label: str, view: str, *args: object) -> str:
+    app, model = label.split(".")
+    return reverse(f"admin:{app}_{model}_{view}", args=args)
+
+
+MODELS = [
+    "accounts.user",
+    "accounts.patient",
+    "scheduling.clinic",
+    "scheduling.doctor",
+    "scheduling.appointmenttype",
+    "scheduling.weeklyavailability",
+    "scheduling.timeoff",
+    "scheduling.extrahours",
+    "appointments.appointment",
+]
+WITH_HISTORY = [
+    "scheduling.weeklyavailability",
+    "scheduling.timeoff",
+    "scheduling.extrahours",
+    "appointments.appointment",
+]
+
+
+@pytest.mark.parametrize("label", MODELS)
+def test_the_list_and_the_change_page_of_every_model_load(admin, one_of_each, label):
+    obj = one_of_each[label]
+
+    assert admin.get(admin_url(label, "changelist")).status_code == 200
+    assert admin.get(admin_url(label, "change", obj.pk)).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "label", [label for label in MODELS if label != "appointments.appointment"]
+)
+def test_the_add_page_of_every_model_but_appointments_loads(admin, label):
+    assert admin.get(admin_url(label, "add")).status_code == 200
+
+
+@pytest.mark.parametrize("label", WITH_HISTORY)
+def test_models_with_an_audit_trail_show_their_history(admin, one_of_each, label):
+    obj = one_of_each[label]
+
+    response = admin.get(admin_url(label, "history", obj.pk))
+
+    assert response.status_code == 200
+
+
+def test_the_admin_searches_each_list(admin, one_of_each):
+    for label in MODELS:
+        response = admin.get(admin_url(label, "changelist"), {"q": "grace"})
+        assert response.status_code == 200, label
+
+
+# --- Users -------------------------------------------------------------------------------
+
+
+def test_a_user_is_added_with_an_email_and_no_username(admin):
+    response = admin.post(
+        admin_url("accounts.user", "add"),
+        {
+            "email": " New.Person@Example.com ",
+            "usable_password": "true",
+            "password1": "a-long-enough-passphrase",
+            "password2": "a-long-enough-passphrase",
+            "_save": "Save",
+        },
+    )
+
+    assert response.status_code == 302
+    user = User.objects.get(email="new.person@example.com")
+    assert user.check_password("a-long-enough-passphrase")
+
+
+def test_it_refuses_an_email_that_differs_only_in_case(admin):
+    make_user("taken@example.com")
+
+    response = admin.post(
+        admin_url("accounts.user", "add"),
+        {"email": "Taken@Example.com", "usable_password": "false", "_save": "Save"},
+    )
+
+    assert response.status_code == 200
+    assert "already exists" in response.content.decode()
+    assert User.objects.filter(email__iexact="taken@example.com").count() == 1
+
+
+# --- A new clinic and its first doctor ---------------------------------------------------
+
+
+def inline_forms(prefix: str, rows: list[dict[str, str]], initial: int = 0) -> dict[str, str]:
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for index, row in enumerate(rows):
+        data |= {f"{prefix}-{index}-{name}": value for name, value in row.items()}
+    return data
+
+
+def doctor_form(
+    clinic: Clinic,
+    types: list[dict[str, str]],
+    weekly: list[dict[str, str]],
+) -> dict[str, str]:
+    return {
+        "clinic": str(clinic.pk),
+        "name": "Dr. Jane Doe",
+        "specialty": "Dermatology",
+        "bio": "",
+        "is_active": "on",
+        "user": "",
+        **inline_forms("appointment_types", types),
+        **inline_forms("weekly_rules", weekly),
+        **inline_forms("time_off", []),
+        **inline_forms("extra_hours", []),
+        "_save": "Save",
+    }
+
+
+CONSULTATION = {"name": "Consultation", "duration": "00:30:00", "slot_step": "", "is_active": "on"}
+
+
+def test_a_new_clinic_and_its_first_doctor_are_set_up_entirely_in_the_admin(admin):
+    response = admin.post(
+        admin_url("scheduling.clinic", "add"),
+        {
+            "name": "Westend Practice",
+            "slug": "westend",
+            "timezone": "Europe/Berlin",
+            "address": "Kantstraße 1, Berlin",
+            "phone": "+49 30 000000",
+            "email": "",
+            "min_notice": "02:00:00",
+            "booking_horizon": "90 00:00:00",
+            "max_upcoming_per_patient": "5",
+            "cancellation_cutoff": "02:00:00",
+            "_save": "Save",
+        },
+        follow=True,
+    )
+    clinic = Clinic.objects.get(slug="westend")
+    add_doctor = f"{reverse('admin:scheduling_doctor_add')}?clinic={clinic.pk}"
+    assert add_doctor in response.content.decode()
+
+    response = admin.post(
+        reverse("admin:scheduling_doctor_add"),
+        doctor_form(
+            clinic,
+            types=[CONSULTATION],
+            weekly=[
+                {"weekday": "0", "start_time": "09:00", "end_time": "12:00"},
+                {"weekday": "0", "start_time": "13:00", "end_time": "17:00"},
+            ],
+        ),
+    )
+
+    assert response.status_code == 302
+    doctor = Doctor.objects.get(clinic=clinic)
+    assert [str(kind) for kind in doctor.appointment_types.all()] == ["Consultation, 30 min"]
+    assert doctor.weekly_rules.count() == 2
+    assert WeeklyAvailability.history.filter(doctor_id=doctor.pk).count() == 2
+
+
+def test_a_doctor_cannot_be_saved_without_an_appointment_type(admin):
+    clinic = make_clinic()
+
+    response = admin.post(
+        reverse("admin:scheduling_doctor_add"), doctor_form(clinic, types=[], weekly=[])
+    )
+
+    assert response.status_code == 200
+    assert "Please submit at least 1 form." in response.content.decode()
+    assert not Doctor.objects.exists()
+
+
+def test_overlapping_hours_entered_together_are_refused(admin):
+    clinic = make_clinic()
+
+    response = admin.post(
+        reverse("admin:scheduling_doctor_add"),
+        doctor_form(
+            clinic,
+            types=[CONSULTATION],
+            weekly=[
+                {"weekday": "2", "start_time": "09:00", "end_time": "13:00"},
+                {"weekday": "2", "start_time": "12:00", "end_time": "17:00"},
+            ],
+        ),
+    )
+
+    assert response.status_code == 200
+    assert "Two intervals on Wednesday overlap" in response.content.decode()
+    assert not Doctor.objects.exists()
+
+
+# --- Appointments ------------------------------------------------------------------------
+
+
+def test_appointments_cannot_be_deleted_from_the_admin(admin, appointment):
+    url = admin_url("appointments.appointment", "delete", appointment.pk)
+
+    assert admin.get(url).status_code == 403
+    assert admin.post(url, {"post": "yes"}).status_code == 403
+    assert Appointment.objects.filter(pk=appointment.pk).exists()
+
+
+def test_the_appointment_list_offers_cancelling_but_not_deleting(admin, appointment):
+    response = admin.get(admin_url("appointments.appointment", "changelist"))
+
+    actions = dict(response.context["action_form"].fields["action"].choices)
+    assert "delete_selected" not in actions
+    assert actions["cancel_by_clinic"] == "Cancel selected appointments (by clinic)"
+
+
+def test_a_delete_action_posted_anyway_deletes_nothing(admin, appointment):
+    admin.post(
+        admin_url("appointments.appointment", "changelist"),
+        {"action": "delete_selected", "_selected_action": [appointment.pk], "post": "yes"},
+    )
+
+    assert Appointment.objects.filter(pk=appointment.pk).exists()
+
+
+def test_appointments_cannot_be_added_from_the_admin(admin):
+    assert admin.get(admin_url("appointments.appointment", "add")).status_code == 403
+
+
+def test_the_cancel_action_cancels_through_the_service_and_records_who_and_why(
+    admin, superuser, appointment
+):
+    response = admin.post(
+        admin_url("appointments.appointment", "changelist"),
+        {"action": "cancel_by_clinic", "_selected_action": [appointment.pk]},
+        follow=True,
+    )
+
+    appointment.refresh_from_db()
+    assert appointment.status == Status.CANCELLED_BY_CLINIC
+    assert appointment.cancellation_reason == ADMIN_CANCELLATION_REASON
+    latest = appointment.history.latest()
+    assert latest.history_user == superuser
+    assert latest.history_change_reason == f"cancelled by clinic: {ADMIN_CANCELLATION_REASON}"
+    assert "Cancelled 1 appointment." in response.content.decode()
+
+
+def test_an_appointment_can_be_cancelled_from_its_own_page(admin, appointment):
+    url = admin_url("appointments.appointment", "change", appointment.pk)
+    assert "Cancel this appointment (by clinic)" in admin.get(url).content.decode()
+
+    admin.post(
+        url, {"CHANGE_FORM-action": "cancel_by_clinic", "_selected_action": [appointment.pk]}
+    )
+
+    appointment.refresh_from_db()
+    assert appointment.status == Status.CANCELLED_BY_CLINIC
+
+
+def test_the_history_page_shows_who_changed_what_and_why(admin, appointment):
+    admin.post(
+        admin_url("appointments.appointment", "changelist"),
+        {"action": "cancel_by_clinic", "_selected_action": [appointment.pk]},
+    )
+
+    page = admin.get(admin_url("appointments.appointment", "history", appointment.pk))
+
+    content = page.content.decode()
+    assert "booked" in content
+    assert f"cancelled by clinic: {ADMIN_CANCELLATION_REASON}" in content
+    assert "boss@example.com" in content
+
+
+def test_the_cancel_action_reports_what_it_could_not_cancel(admin, appointment):
+    cancel_appointment(appointment=appointment, cancelled_by=None, by_clinic=True)
+    completed = Appointment.objects.create(
+        patient=appointment.patient,
+        doctor=appointment.doctor,
+        appointment_type=appointment.appointment_type,
+        starts_at=appointment.starts_at - dt.timedelta(days=7),
+        ends_at=appointment.ends_at - dt.timedelta(days=7),
+        status=Status.COMPLETED,
+    )
+
+    response = admin.post(
+        admin_url("appointments.appointment", "changelist"),
+        {"action": "cancel_by_clinic", "_selected_action": [appointment.pk, completed.pk]},
+        follow=True,
+    )
+
+    page = response.content.decode()
+    assert "Cancelled 0 appointments." in page
+    assert "1 appointment already cancelled." in page
+    assert "1 appointment could not be cancelled" in page
+    completed.refresh_from_db()
+    assert completed.status == Status.COMPLETED
+
+
+def test_status_times_doctor_and_patient_cannot_be_edited(admin, appointment):
+    other_patient = make_patient()
+    url = admin_url("appointments.appointment", "change", appointment.pk)
+
+    response = admin.post(
+        url,
+        {
+            "reason": "Knee pain",
+            "status": Status.CANCELLED_BY_CLINIC,
+            "starts_at_0": "2026-03-10",
+            "starts_at_1": "08:00:00",
+            "patient": str(other_patient.pk),
+            "_save": "Save",
+        },
+    )
+
+    assert response.status_code == 302
+    saved = Appointment.objects.get(pk=appointment.pk)
+    assert saved.reason == "Knee pain"
+    assert saved.status == Status.BOOKED
+    assert saved.starts_at == appointment.starts_at
+    assert saved.patient_id == appointment.patient_id
+
+
+def test_an_old_version_cannot_be_posted_back_over_the_appointment(admin, appointment):
+    booked_version = appointment.history.earliest()
+    cancel_appointment(appointment=appointment, cancelled_by=None, by_clinic=True)
+    url = reverse(
+        "admin:appointments_appointment_simple_history",
+        args=[appointment.pk, booked_version.history_id],
+    )
+
+    assert admin.get(url).status_code == 200
+    assert admin.post(url, {"reason": "", "_save": "Save"}).status_code == 403
+    appointment.refresh_from_db()
+    assert appointment.status == Status.CANCELLED_BY_CLINIC
+
+
+def test_the_list_shows_the_start_in_utc_and_on_the_clinics_clock(admin, appointment):
+    response = admin.get(admin_url("appointments.appointment", "changelist"))
+
+    page = response.content.decode()
+    assert "2026-03-09 09:00 UTC" in page
+    assert "Mon 9 Mar 2026, 10:00 CET" in page
+
+
+def test_the_list_shows_a_new_york_clinic_in_its_own_zone(admin, frozen_now):
+    clinic = make_clinic(timezone="America/New_York")
+    doctor = make_doctor(clinic)
+    book(make_patient(), doctor, local(clinic, 2026, 3, 9, 10))
+
+    response = admin.get(admin_url("appointments.appointment", "changelist"))
+
+    assert "Mon 9 Mar 2026, 10:00 EDT" in response.content.decode()
+
+
+def test_the_appointment_list_needs_no_more_queries_for_more_rows(admin, appointment):
+    url = admin_url("appointments.appointment", "changelist")
+    with CaptureQueriesContext(connection) as one_row:
+        admin.get(url)
+    for hour in (11, 12, 13):
+        book(make_patient(), make_doctor(), local(appointment.doctor.clinic, 2026, 3, 9, hour))
+
+    with CaptureQueriesContext(connection) as four_rows:
+        admin.get(url)
+
+    assert len(four_rows) == len(one_row)
+
+
+def test_it_finds_appointments_by_patient_email_and_doctor_name(admin, appointment):
+    url = admin_url("appointments.appointment", "changelist")
+
+    assert admin.get(url, {"q": "grace@example"}).context["cl"].result_count == 1
+    assert admin.get(url, {"q": "Lovelace"}).context["cl"].result_count == 1
+    assert admin.get(url, {"q": "nobody"}).context["cl"].result_count == 0
+
+
+def test_a_patients_appointments_link_lists_only_theirs(admin, appointment):
+    book(make_patient(), appointment.doctor, local(appointment.doctor.clinic, 2026, 3, 9, 11))
+    url = admin_url("appointments.appointment", "changelist")
+
+    response = admin.get(url, {"patient__id__exact": appointment.patient_id})
+
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [appointment]
