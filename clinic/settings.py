@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_otp",
+    "django_otp.plugins.otp_email",
     "simple_history",
     "django_q",
     "accounts",
@@ -203,6 +204,14 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
 X_FRAME_OPTIONS = "DENY"
+
+# Patients log in with a one-time code sent by email (accounts.services).
+OTP_EMAIL_SENDER = DEFAULT_FROM_EMAIL
+OTP_EMAIL_SUBJECT = "Your sign-in code: {token}"
+OTP_EMAIL_BODY_TEMPLATE_PATH = "accounts/email/login_code.txt"
+OTP_EMAIL_TOKEN_VALIDITY = 600
+OTP_EMAIL_COOLDOWN_DURATION = 60
+OTP_EMAIL_THROTTLE_FACTOR = 1
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -1,8 +1,12 @@
 """Reads of scheduling data: the database side of ``availability.free_slots``."""
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from appointments.models import Appointment
@@ -14,7 +18,14 @@ from scheduling.availability import (
     WeeklyHours,
     free_slots,
 )
-from scheduling.models import AppointmentType, Clinic, Doctor, ExtraHours, TimeOff
+from scheduling.models import (
+    AppointmentType,
+    Clinic,
+    Doctor,
+    ExtraHours,
+    TimeOff,
+    WeeklyAvailability,
+)
 
 
 def booking_window(clinic: Clinic, now: dt.datetime | None = None) -> BookingWindow:
@@ -87,4 +98,214 @@ def doctor_free_slots(
         duration=appointment_type.duration,
         step=appointment_type.step,
         window=booking_window(clinic, now),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class DaySlots:
+    """The free slots of one local date, for the slot picker."""
+
+    date: dt.date
+    slots: list[Interval]
+
+
+def monday_of(day: dt.date) -> dt.date:
+    return day - dt.timedelta(days=day.weekday())
+
+
+def week_of_slots(
+    *,
+    doctor: Doctor,
+    appointment_type: AppointmentType,
+    week_start: dt.date,
+    ignore_appointment_id: int | None = None,
+) -> list[DaySlots]:
+    """Seven days from ``week_start`` (the clinic's local dates), each with its free slots."""
+    days = [week_start + dt.timedelta(days=offset) for offset in range(7)]
+    slots = doctor_free_slots(
+        doctor=doctor,
+        appointment_type=appointment_type,
+        first_day=days[0],
+        last_day=days[-1],
+        ignore_appointment_id=ignore_appointment_id,
+    )
+    by_day: dict[dt.date, list[Interval]] = {day: [] for day in days}
+    zone = doctor.clinic.zone
+    for slot in slots:
+        by_day[slot.start.astimezone(zone).date()].append(slot)
+    return [DaySlots(day, by_day[day]) for day in days]
+
+
+# --- Finding a doctor -------------------------------------------------------------------
+
+
+def active_types_prefetch() -> "Prefetch[str, QuerySet[AppointmentType], str]":
+    return Prefetch(
+        "appointment_types",
+        queryset=AppointmentType.objects.filter(is_active=True),
+        to_attr="active_types",
+    )
+
+
+def bookable_doctors() -> QuerySet[Doctor]:
+    """Active doctors with their clinic and their active appointment types (in
+    ``AppointmentType`` order: shortest first), in two queries however many there are."""
+    return (
+        Doctor.objects.filter(is_active=True)
+        .select_related("clinic")
+        .prefetch_related(active_types_prefetch())
+    )
+
+
+def active_types(doctor: Doctor) -> list[AppointmentType]:
+    """The doctor's active appointment types; the first is the one offered by default."""
+    prefetched: list[AppointmentType] | None = getattr(doctor, "active_types", None)
+    if prefetched is None:
+        return list(doctor.appointment_types.filter(is_active=True))
+    return prefetched
+
+
+def find_doctors(*, name: str = "", specialty: str = "", clinic_slug: str = "") -> QuerySet[Doctor]:
+    """Bookable doctors whose name contains ``name``, of ``specialty``, in the clinic
+    ``clinic_slug``; an empty argument does not filter."""
+    doctors = bookable_doctors()
+    if name:
+        doctors = doctors.filter(name__icontains=name)
+    if specialty:
+        doctors = doctors.filter(specialty=specialty)
+    if clinic_slug:
+        doctors = doctors.filter(clinic__slug=clinic_slug)
+    return doctors.order_by("name", "pk")
+
+
+def specialties() -> list[str]:
+    """The specialties of active doctors, for the search form."""
+    return list(
+        Doctor.objects.filter(is_active=True)
+        .exclude(specialty="")
+        .order_by("specialty")
+        .values_list("specialty", flat=True)
+        .distinct()
+    )
+
+
+def next_free_slots(
+    doctors: Sequence[Doctor], days: int = 14, *, now: dt.datetime | None = None
+) -> dict[int, Interval | None]:
+    """The first free slot of each doctor's first active appointment type on the clinic's
+    next ``days`` local dates (today included), by doctor id; None when there is none.
+
+    Equal to ``doctor_free_slots(...)[0]`` for every doctor, but the doctors' hours, time
+    off and appointments are read in one query each, whatever the number of doctors
+    (plus one for the clinics and one for the types when they were not loaded with the
+    doctors, as ``bookable_doctors`` does)."""
+    now = now or timezone.now()
+    doctors = list(doctors)
+    if not doctors:
+        return {}
+    prefetch_related_objects(doctors, "clinic")  # no query when select_related
+    untyped = [doctor for doctor in doctors if not hasattr(doctor, "active_types")]
+    if untyped:
+        prefetch_related_objects(untyped, active_types_prefetch())
+
+    # Each clinic has its own "today"; the queries cover the union of their ranges.
+    first_days = {doctor.pk: now.astimezone(doctor.clinic.zone).date() for doctor in doctors}
+    earliest, latest = min(first_days.values()), max(first_days.values())
+    last_day = latest + dt.timedelta(days=days - 1)
+    range_start = min(local_day_bounds(earliest, earliest, d.clinic.zone)[0] for d in doctors)
+    range_end = max(local_day_bounds(last_day, last_day, d.clinic.zone)[1] for d in doctors)
+    ids = list(first_days)
+
+    weekly: dict[int, list[WeeklyHours]] = defaultdict(list)
+    for doctor_id, weekday, start, end in WeeklyAvailability.objects.filter(
+        doctor_id__in=ids
+    ).values_list("doctor_id", "weekday", "start_time", "end_time"):
+        weekly[doctor_id].append(WeeklyHours(weekday, start, end))
+    extra: dict[int, list[DateHours]] = defaultdict(list)
+    for doctor_id, day, start, end in ExtraHours.objects.filter(
+        doctor_id__in=ids, date__range=(earliest, last_day)
+    ).values_list("doctor_id", "date", "start_time", "end_time"):
+        extra[doctor_id].append(DateHours(day, start, end))
+    time_off: dict[int, list[LocalPeriod]] = defaultdict(list)
+    for period in TimeOff.objects.filter(
+        doctor_id__in=ids, start_date__lte=last_day, end_date__gte=earliest
+    ):
+        time_off[period.doctor_id].append(LocalPeriod(period.local_start, period.local_end))
+    booked: dict[int, list[Interval]] = defaultdict(list)
+    for doctor_id, starts_at, ends_at in (
+        Appointment.objects.active()
+        .filter(doctor_id__in=ids)
+        .overlapping(range_start, range_end)
+        .values_list("doctor_id", "starts_at", "ends_at")
+    ):
+        booked[doctor_id].append(Interval(starts_at, ends_at))
+
+    found: dict[int, Interval | None] = {}
+    for doctor in doctors:
+        types = active_types(doctor)
+        found[doctor.pk] = (
+            first_free_slot(
+                weekly=weekly[doctor.pk],
+                extra=extra[doctor.pk],
+                time_off=time_off[doctor.pk],
+                booked=booked[doctor.pk],
+                clinic=doctor.clinic,
+                appointment_type=types[0],
+                first_day=first_days[doctor.pk],
+                days=days,
+                now=now,
+            )
+            if types
+            else None
+        )
+    return found
+
+
+def first_free_slot(
+    *,
+    weekly: list[WeeklyHours],
+    extra: list[DateHours],
+    time_off: list[LocalPeriod],
+    booked: list[Interval],
+    clinic: Clinic,
+    appointment_type: AppointmentType,
+    first_day: dt.date,
+    days: int,
+    now: dt.datetime,
+) -> Interval | None:
+    # Day by day, stopping at the first day with a slot: most doctors have one within a
+    # day or two, and laying out all fourteen days for fifty doctors would cost more
+    # than the queries do. A slot of one local date never starts before one of an
+    # earlier date, so the first slot found is the first of the whole range.
+    window = booking_window(clinic, now)
+    zone = clinic.zone
+    for offset in range(days):
+        day = first_day + dt.timedelta(days=offset)
+        day_start, day_end = local_day_bounds(day, day, zone)
+        slots = free_slots(
+            weekly=weekly,
+            extra=extra,
+            time_off=time_off,
+            # Only that day's appointments: free_slots sorts what it is given.
+            booked=[b for b in booked if b.start < day_end and b.end > day_start],
+            zone=zone,
+            first_day=day,
+            last_day=day,
+            duration=appointment_type.duration,
+            step=appointment_type.step,
+            window=window,
+        )
+        if slots:
+            return slots[0]
+    return None
+
+
+def booking_weeks(clinic: Clinic, now: dt.datetime | None = None) -> tuple[dt.date, dt.date]:
+    """The Mondays (the clinic's local dates) of the first and the last week in which
+    patients can book: this week, and the week the booking horizon ends in."""
+    window = booking_window(clinic, now)
+    zone = clinic.zone
+    return (
+        monday_of(window.now.astimezone(zone).date()),
+        monday_of(window.latest.astimezone(zone).date()),
     )

@@ -1,0 +1,53 @@
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+
+class EmailForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
+
+class CodeForm(forms.Form):
+    code = forms.RegexField(
+        label="6-digit code",
+        regex=r"^\s*(\d\s*){6}$",
+        error_messages={"invalid": "Enter the 6 digits from the email."},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+                "size": 8,
+            }
+        ),
+    )
+
+
+class ProfileForm(forms.Form):
+    full_name = forms.CharField(
+        label="Full name", max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+    )
+    phone = forms.RegexField(
+        label="Phone number",
+        regex=r"^\+?[\d\s()./-]{6,30}$",
+        error_messages={"invalid": "Enter a phone number, e.g. +49 30 1234567."},
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    date_of_birth = forms.DateField(
+        label="Date of birth",
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
+    )
+
+    def clean_date_of_birth(self) -> dt.date:
+        value: dt.date = self.cleaned_data["date_of_birth"]
+        today = timezone.localdate()
+        if value > today:
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        if value.year < 1900:
+            raise forms.ValidationError("Enter a date of birth after 1900.")
+        return value

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from accounts import views
+
+app_name = "accounts"
+
+urlpatterns = [
+    path("login/", views.login_start, name="login"),
+    path("login/verify/", views.login_verify, name="login-verify"),
+    path("logout/", views.logout, name="logout"),
+    path("account/", views.profile, name="profile"),
+]

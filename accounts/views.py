@@ -1,0 +1,113 @@
+from django.contrib.auth import login as auth_login
+from django.contrib.auth import logout as auth_logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.http import require_http_methods, require_POST
+from django_otp import login as otp_login
+
+from accounts import services
+from accounts.decorators import current_patient, patient_required
+from accounts.forms import CodeForm, EmailForm, ProfileForm
+
+SESSION_EMAIL = "login_email"
+SESSION_NEXT = "login_next"
+
+
+def client_address(request: HttpRequest) -> str:
+    # The proxy in front of gunicorn must pass the client's address as REMOTE_ADDR
+    # (see docs/operations.md); X-Forwarded-For is not trusted here.
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def safe_next(request: HttpRequest, url: str | None) -> str | None:
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return None
+
+
+@require_http_methods(["GET", "POST"])
+def login_start(request: HttpRequest) -> HttpResponse:
+    form = EmailForm(request.POST or None, initial={"email": request.GET.get("email", "")})
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        email = services.normalize_email(form.cleaned_data["email"])
+        try:
+            services.request_login_code(email=email, client_address=client_address(request))
+        except services.TooManyRequests as error:
+            form.add_error(None, error.message)
+            status = 429
+        else:
+            request.session[SESSION_EMAIL] = email
+            next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+            if next_url:
+                request.session[SESSION_NEXT] = next_url
+            return redirect("accounts:login-verify")
+    return render(
+        request,
+        "accounts/login.html",
+        {"form": form, "next": request.GET.get("next", "")},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def login_verify(request: HttpRequest) -> HttpResponse:
+    email = request.session.get(SESSION_EMAIL)
+    if not email:
+        return redirect("accounts:login")
+    form = CodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            user, device = services.verify_login_code(
+                email=email, code=form.cleaned_data["code"], client_address=client_address(request)
+            )
+        except services.LoginError as error:
+            form.add_error("code", error.message)
+            status = 429 if isinstance(error, services.TooManyRequests) else 400
+        else:
+            next_url = request.session.get(SESSION_NEXT)
+            # login() rotates the session key, so a session fixed before login is useless.
+            auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            otp_login(request, device)
+            if not current_patient(request).is_complete:
+                query = f"?{urlencode({'next': next_url})}" if next_url else ""
+                return redirect(reverse("accounts:profile") + query)
+            return redirect(next_url or "appointments:list")
+    return render(
+        request, "accounts/login_verify.html", {"form": form, "email": email}, status=status
+    )
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    auth_logout(request)
+    return redirect("home")
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def profile(request: HttpRequest) -> HttpResponse:
+    patient = current_patient(request)
+    form = ProfileForm(
+        request.POST or None,
+        initial={
+            "full_name": patient.full_name,
+            "phone": patient.phone,
+            "date_of_birth": patient.date_of_birth,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        services.update_patient_profile(patient=patient, **form.cleaned_data)
+        next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+        return redirect(next_url or "appointments:list")
+    return render(
+        request,
+        "accounts/profile.html",
+        {"form": form, "patient": patient, "next": request.GET.get("next", "")},
+        status=400 if form.errors else 200,
+    )
