@@ -18,7 +18,8 @@ def patient_required(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         user = request.user
-        if not user.is_authenticated or not user.is_verified():  # type: ignore[union-attr]
+        # django-otp's middleware adds is_verified(): true once a code was accepted.
+        if not user.is_authenticated or not user.is_verified():  # type: ignore[attr-defined]
             return redirect_to_login(request.get_full_path())
         if user.is_staff:
             raise PermissionDenied("Staff accounts cannot use the patient pages.")
@@ -29,5 +30,6 @@ def patient_required(view: View) -> View:
 
 def current_patient(request: HttpRequest) -> Patient:
     """The patient profile of the logged-in user (created on first login)."""
+    assert request.user.pk is not None, "call only behind patient_required"
     patient, _created = Patient.objects.get_or_create(user_id=request.user.pk)
     return patient

@@ -18,7 +18,7 @@ SESSION_NEXT = "login_next"
 def client_address(request: HttpRequest) -> str:
     # The proxy in front of gunicorn must pass the client's address as REMOTE_ADDR
     # (see docs/operations.md); X-Forwarded-For is not trusted here.
-    return request.META.get("REMOTE_ADDR", "")
+    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def safe_next(request: HttpRequest, url: str | None) -> str | None:

@@ -6,7 +6,10 @@ Times: the default clinic is in Europe/Berlin and its doctors work Monday to Fri
 
 import datetime as dt
 import itertools
+import re
 from zoneinfo import ZoneInfo
+
+from django.core import mail
 
 from accounts.models import Patient, User
 from appointments.models import Appointment
@@ -93,3 +96,10 @@ def book(
         booked_by=patient.user,
         **kwargs,
     )
+
+
+def last_emailed_code() -> str:
+    """The 6-digit sign-in code in the newest email of Django's test outbox."""
+    match = re.search(r"\b(\d{6})\b", str(mail.outbox[-1].body))
+    assert match, "no 6-digit code in the last email"
+    return match.group(1)
