@@ -1,0 +1,382 @@
+"""Load test: the seed's traffic mix against gunicorn on 127.0.0.1, with latency percentiles.
+
+    .venv/bin/python bench/loadtest.py                 # PostgreSQL, 60 s or 30,000 requests
+    .venv/bin/python bench/loadtest.py --seconds 20 --concurrency 8
+
+What it does, all on this machine:
+
+1. prepares a database (PostgreSQL ``clinic_bench`` by default) with ``seed_demo``'s
+   default sizes: 50 doctors, 20,000 patients, four weeks of appointments;
+2. signs in ``--concurrency`` demo patients by writing their sessions directly (the
+   emailed-code step is not what is measured);
+3. starts gunicorn with ``--workers`` processes, DEBUG off, bound to 127.0.0.1;
+4. runs ``--concurrency`` closed-loop clients for at most ``--seconds`` and at most
+   ``--max-requests`` requests, with the seed's mix: 90 % reads (doctor list, a doctor's
+   week of free times, my appointments), 10 % writes (book a free time through the
+   confirmation form, cancel it again);
+5. prints and writes (``bench/results/latest.md``) p50/p95/p99 per kind of request,
+   against the seed's targets (p95 reads 200 ms, writes 500 ms) and our own (ten
+   times better: 20 ms, 50 ms).
+
+Every request goes to 127.0.0.1 only, and the run is bounded in requests and seconds.
+"""
+
+import argparse
+import datetime as dt
+import html
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from http.client import HTTPConnection
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"  # never anything else
+READ_TARGET_MS, WRITE_TARGET_MS = 200, 500
+OUR_READ_TARGET_MS, OUR_WRITE_TARGET_MS = 20, 50
+SLOT_LINK = re.compile(r'href="(/appointments/new/\?[^"]+)"')
+APPOINTMENT_URL = re.compile(r"^/appointments/(\d+)/")
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database-url", default="postgres://postgres@127.0.0.1:5432/clinic_bench")
+    parser.add_argument("--seconds", type=float, default=60, help="stop after this long")
+    parser.add_argument("--max-requests", type=int, default=30_000, help="stop after this many")
+    parser.add_argument("--concurrency", type=int, default=16, help="simultaneous clients")
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument("--write-share", type=float, default=0.10)
+    parser.add_argument("--port", type=int, default=0, help="0: any free port")
+    parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "latest.md")
+    return parser.parse_args()
+
+
+def server_environment(database_url: str) -> dict[str, str]:
+    return os.environ | {
+        "DJANGO_SETTINGS_MODULE": "clinic.settings",
+        "DATABASE_URL": database_url,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-" + secrets.token_urlsafe(40),
+        "ALLOWED_HOSTS": HOST,
+        "SECURE_SSL_REDIRECT": "false",
+        "EMAIL_URL": "file:///tmp/clinic-bench-mail",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+def prepare_database(environment: dict[str, str], clients: int) -> dict[str, object]:
+    """Migrate and seed the database, then sign in ``clients`` demo patients."""
+    os.environ.update(environment)
+    sys.path.insert(0, str(ROOT))
+    _create_postgres_database(environment["DATABASE_URL"])
+    import django
+
+    django.setup()
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.core.management import call_command
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_email.models import EmailDevice
+
+    from accounts.models import Patient
+    from appointments.models import Appointment
+    from scheduling.models import Doctor
+
+    call_command("migrate", verbosity=0)
+    call_command("createcachetable", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+    call_command("seed_demo", allow_without_debug=True, verbosity=1)
+
+    patients = list(
+        Patient.objects.filter(user__email__endswith="@demo.example.com")
+        .exclude(full_name="")
+        .select_related("user")
+        .order_by("pk")[:clients]
+    )
+    sessions = []
+    for patient in patients:
+        device, _ = EmailDevice.objects.get_or_create(
+            user=patient.user, name="email", defaults={"confirmed": True}
+        )
+        store = SessionStore()
+        store[SESSION_KEY] = str(patient.user.pk)
+        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        store[HASH_SESSION_KEY] = patient.user.get_session_auth_hash()
+        store[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        store.create()
+        sessions.append(store.session_key)
+    doctor_ids = list(Doctor.objects.filter(is_active=True).values_list("pk", flat=True))
+    return {
+        "sessions": sessions,
+        "doctor_ids": doctor_ids,
+        "appointments": Appointment.objects.count(),
+        "patients": Patient.objects.count(),
+    }
+
+
+def _create_postgres_database(url: str) -> None:
+    if not url.startswith("postgres"):
+        return
+    import psycopg
+
+    name = url.rsplit("/", 1)[1].split("?")[0]
+    server = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(server, autocommit=True) as connection:
+        exists = connection.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", [name]
+        ).fetchone()
+        if not exists:
+            connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(environment: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    command = [
+        str(ROOT / ".venv" / "bin" / "gunicorn"),
+        "clinic.wsgi",
+        f"--bind={HOST}:{port}",
+        f"--workers={workers}",
+        "--worker-class=sync",
+        "--keep-alive=30",
+        "--log-level=warning",
+    ]
+    server = subprocess.Popen(command, cwd=ROOT, env=environment)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            connection = HTTPConnection(HOST, port, timeout=2)
+            connection.request("GET", "/", headers={"Host": HOST})
+            if connection.getresponse().status == 200:
+                return server
+        except OSError:
+            time.sleep(0.2)
+    server.terminate()
+    raise SystemExit("gunicorn did not answer within 30 s")
+
+
+@dataclass
+class Results:
+    latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    statuses: dict[str, dict[int, int]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(int))
+    )
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    count: int = 0
+
+    def record(self, kind: str, seconds: float, status: int) -> None:
+        with self.lock:
+            self.latencies[kind].append(seconds * 1000)
+            self.statuses[kind][status] += 1
+            self.count += 1
+
+
+class Client:
+    """One signed-in patient with a keep-alive connection, doing the seed's mix."""
+
+    def __init__(self, port: int, session_key: str, doctor_ids: list[int], seed: int) -> None:
+        self.port = port
+        self.connection = HTTPConnection(HOST, port, timeout=30)
+        self.csrf = secrets.token_hex(16)  # Django accepts an unmasked 32-char secret
+        self.cookie = f"sessionid={session_key}; csrftoken={self.csrf}"
+        self.doctor_ids = doctor_ids
+        self.random = random.Random(seed)
+        self.booked: list[str] = []
+
+    def request(
+        self, method: str, path: str, body: dict[str, str] | None = None
+    ) -> tuple[int, str, str]:
+        headers = {"Host": HOST, "Cookie": self.cookie}
+        data = None
+        if body is not None:
+            data = urlencode(body)
+            headers |= {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-CSRFToken": self.csrf,
+            }
+        try:
+            self.connection.request(method, path, body=data, headers=headers)
+            response = self.connection.getresponse()
+        except (OSError, ConnectionError):
+            self.connection.close()
+            self.connection = HTTPConnection(HOST, self.port, timeout=30)
+            self.connection.request(method, path, body=data, headers=headers)
+            response = self.connection.getresponse()
+        text = response.read().decode()
+        return response.status, response.getheader("Location") or "", text
+
+    def timed(
+        self,
+        results: Results,
+        kind: str,
+        method: str,
+        path: str,
+        body: dict[str, str] | None = None,
+    ) -> tuple[int, str, str]:
+        started = time.perf_counter()
+        status, location, text = self.request(method, path, body)
+        results.record(kind, time.perf_counter() - started, status)
+        return status, location, text
+
+    def doctor_week(self, results: Results) -> str:
+        path = f"/doctors/{self.random.choice(self.doctor_ids)}/"
+        weeks_ahead = self.random.randint(0, 3)
+        if weeks_ahead:
+            day = dt.date.today() + dt.timedelta(days=7 * weeks_ahead)
+            path += f"?week={day.isoformat()}"
+        _status, _location, text = self.timed(results, "read: doctor's week", "GET", path)
+        return text
+
+    def step(self, results: Results, write_share: float) -> None:
+        roll = self.random.random()
+        if roll < write_share:
+            self.write(results)
+        elif roll < write_share + 0.25:
+            self.timed(results, "read: doctor list", "GET", "/doctors/")
+        elif roll < write_share + 0.70:
+            self.doctor_week(results)
+        else:
+            self.timed(results, "read: my appointments", "GET", "/appointments/")
+
+    def write(self, results: Results) -> None:
+        if self.booked:
+            appointment = self.booked.pop()
+            self.timed(
+                results,
+                "write: cancel",
+                "POST",
+                f"/appointments/{appointment}/cancel/",
+                {"reason": "load test"},
+            )
+            return
+        links = SLOT_LINK.findall(self.doctor_week(results))
+        if not links:
+            return
+        path = html.unescape(self.random.choice(links[: max(1, len(links) // 2)]))
+        status, location, _text = self.timed(
+            results,
+            "write: book",
+            "POST",
+            path,
+            {"reason": "load test", "booking_key": uuid.uuid4().hex},
+        )
+        match = APPOINTMENT_URL.match(location) if status in (302, 303) else None
+        if match:
+            self.booked.append(match.group(1))
+
+
+def run_load(
+    args: argparse.Namespace, port: int, setup: dict[str, object]
+) -> tuple[Results, float]:
+    results = Results()
+    sessions: list[str] = setup["sessions"]  # type: ignore[assignment]
+    doctor_ids: list[int] = setup["doctor_ids"]  # type: ignore[assignment]
+    deadline = time.monotonic() + args.seconds
+
+    def work(number: int) -> None:
+        client = Client(port, sessions[number % len(sessions)], doctor_ids, seed=number)
+        while time.monotonic() < deadline and results.count < args.max_requests:
+            client.step(results, args.write_share)
+        # Leave no booking behind that would block the next run's patients.
+        while client.booked:
+            client.write(results)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(args.concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, time.monotonic() - started
+
+
+def percentile(values: list[float], share: float) -> float:
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=1000, method="inclusive")[int(share * 1000) - 1]
+
+
+def report(
+    args: argparse.Namespace, setup: dict[str, object], results: Results, elapsed: float
+) -> str:
+    lines = [
+        "# Load test results",
+        "",
+        f"- when: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}",
+        f"- machine: {os.cpu_count()} cores; load generator, gunicorn and database share it",
+        f"- database: {args.database_url.split('@')[-1]}; {setup['patients']} patients, "
+        f"{setup['appointments']} appointments, {len(setup['doctor_ids'])} doctors",  # type: ignore[arg-type]
+        f"- gunicorn: {args.workers} sync workers; {args.concurrency} closed-loop clients; "
+        f"write share {args.write_share:.0%}",
+        f"- {results.count} requests in {elapsed:.1f} s: {results.count / elapsed:.0f} req/s",
+        "",
+        "| request | count | p50 ms | p95 ms | p99 ms | max ms | statuses |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    groups: dict[str, list[float]] = defaultdict(list)
+    for kind in sorted(results.latencies):
+        values = results.latencies[kind]
+        groups[kind.split(":")[0]].extend(values)
+        statuses = ", ".join(f"{code}: {n}" for code, n in sorted(results.statuses[kind].items()))
+        lines.append(
+            f"| {kind} | {len(values)} | {percentile(values, 0.5):.1f} | "
+            f"{percentile(values, 0.95):.1f} | {percentile(values, 0.99):.1f} | "
+            f"{max(values):.1f} | {statuses} |"
+        )
+    lines.append("")
+    verdicts = []
+    for group, seed_target, our_target in (
+        ("read", READ_TARGET_MS, OUR_READ_TARGET_MS),
+        ("write", WRITE_TARGET_MS, OUR_WRITE_TARGET_MS),
+    ):
+        values = groups.get(group, [])
+        if not values:
+            continue
+        p95 = percentile(values, 0.95)
+        verdicts.append(
+            f"- all {group}s: p95 {p95:.1f} ms; seed target {seed_target} ms: "
+            f"{'met' if p95 <= seed_target else 'MISSED'}; ours {our_target} ms: "
+            f"{'met' if p95 <= our_target else 'MISSED'}"
+        )
+    server_errors = sum(
+        n for statuses in results.statuses.values() for code, n in statuses.items() if code >= 500
+    )
+    verdicts.append(f"- server errors (5xx): {server_errors}")
+    return "\n".join(lines + verdicts) + "\n"
+
+
+def main() -> None:
+    args = parse_arguments()
+    environment = server_environment(args.database_url)
+    setup = prepare_database(environment, args.concurrency)
+    port = args.port or free_port()
+    server = start_server(environment, port, args.workers)
+    try:
+        results, elapsed = run_load(args, port, setup)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    text = report(args, setup, results, elapsed)
+    print(text)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(text)
+
+
+if __name__ == "__main__":
+    main()
