@@ -10,6 +10,8 @@ import re
 from zoneinfo import ZoneInfo
 
 from django.core import mail
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.plugins.otp_email.models import EmailDevice
 
 from accounts.models import Patient, User
 from appointments.models import Appointment
@@ -103,3 +105,13 @@ def last_emailed_code() -> str:
     match = re.search(r"\b(\d{6})\b", str(mail.outbox[-1].body))
     assert match, "no 6-digit code in the last email"
     return match.group(1)
+
+
+def log_in(client, patient):
+    """Log in as a patient whose emailed code has been verified (django-otp's middleware
+    lets only verified devices through ``patient_required``)."""
+    device = EmailDevice.objects.create(user=patient.user, name="email", confirmed=True)
+    client.force_login(patient.user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
