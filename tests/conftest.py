@@ -1,7 +1,12 @@
 import datetime as dt
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 import time_machine
+from aiosmtpd.controller import Controller
 from django.db import connection
 
 # A Wednesday well inside the clinic's hours; tests that book freeze time here so that
@@ -44,3 +49,39 @@ def frozen_now():
 @pytest.fixture
 def on_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@dataclass
+class Inbox:
+    """An aiosmtpd handler that keeps every envelope it accepts."""
+
+    envelopes: list[Any] = field(default_factory=list)
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.envelopes.append(envelope)
+        return "250 Message accepted for delivery"
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    inbox: Inbox
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1, in a thread of this process."""
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield SmtpServer(host=controller.hostname, port=controller.port, inbox=inbox)
+    finally:
+        controller.stop()

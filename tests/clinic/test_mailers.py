@@ -1,12 +1,8 @@
 import email
 import email.policy
-import socket
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from django.core import mail
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
@@ -112,42 +108,6 @@ def test_it_rejects_an_smtp_url_without_a_host():
 def test_it_rejects_a_file_url_without_a_path():
     with pytest.raises(ImproperlyConfigured, match="needs a directory path"):
         mailers_from_url("file://")
-
-
-@dataclass
-class Inbox:
-    """An aiosmtpd handler that keeps every envelope it accepts."""
-
-    envelopes: list[Any] = field(default_factory=list)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.envelopes.append(envelope)
-        return "250 Message accepted for delivery"
-
-
-@dataclass
-class SmtpServer:
-    host: str
-    port: int
-    inbox: Inbox
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    """A real SMTP server on 127.0.0.1, in a thread of this process."""
-    inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    try:
-        yield SmtpServer(host=controller.hostname, port=controller.port, inbox=inbox)
-    finally:
-        controller.stop()
 
 
 def test_it_sends_through_a_real_smtp_server(smtp_server):
