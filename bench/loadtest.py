@@ -10,10 +10,13 @@ What it does, all on this machine:
 2. signs in ``--concurrency`` demo patients by writing their sessions directly (the
    emailed-code step is not what is measured);
 3. starts gunicorn with ``--workers`` processes, DEBUG off, bound to 127.0.0.1;
-4. runs ``--concurrency`` closed-loop clients for at most ``--seconds`` and at most
-   ``--max-requests`` requests, with the seed's mix: 90 % reads (doctor list, a doctor's
-   week of free times, my appointments), 10 % writes (book a free time through the
-   confirmation form, cancel it again);
+4. offers ``--rate`` requests per second (the seed's peak, 50, by default) from
+   ``--concurrency`` clients for at most ``--seconds`` and at most ``--max-requests``
+   requests, with the seed's mix: 90 % reads (doctor list, a doctor's week of free
+   times, my appointments), 10 % writes (book a free time through the confirmation
+   form, cancel it again). Latency is counted from when a request was due, not when it
+   was sent, so a server that falls behind is not flattered (no coordinated omission).
+   ``--rate 0`` runs closed-loop clients instead, to find the maximum throughput;
 5. prints and writes (``bench/results/latest.md``) p50/p95/p99 per kind of request,
    against the seed's targets (p95 reads 200 ms, writes 500 ms) and our own (ten
    times better: 20 ms, 50 ms).
@@ -56,6 +59,14 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=60, help="stop after this long")
     parser.add_argument("--max-requests", type=int, default=30_000, help="stop after this many")
     parser.add_argument("--concurrency", type=int, default=16, help="simultaneous clients")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=50,
+        help="requests per second offered in all (open loop; the seed's peak is 50); "
+        "0: closed loop, each client sends its next request as soon as it has an answer "
+        "(finds the maximum throughput)",
+    )
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--write-share", type=float, default=0.10)
     parser.add_argument("--port", type=int, default=0, help="0: any free port")
@@ -198,6 +209,7 @@ class Client:
         self.doctor_ids = doctor_ids
         self.random = random.Random(seed)
         self.booked: list[str] = []
+        self.due: float | None = None
 
     def request(
         self, method: str, path: str, body: dict[str, str] | None = None
@@ -229,7 +241,9 @@ class Client:
         path: str,
         body: dict[str, str] | None = None,
     ) -> tuple[int, str, str]:
-        started = time.perf_counter()
+        # Open loop: count from when the request was due (see the module docstring).
+        started = self.due if self.due is not None else time.perf_counter()
+        self.due = None
         status, location, text = self.request(method, path, body)
         results.record(kind, time.perf_counter() - started, status)
         return status, location, text
@@ -289,9 +303,17 @@ def run_load(
     doctor_ids: list[int] = setup["doctor_ids"]  # type: ignore[assignment]
     deadline = time.monotonic() + args.seconds
 
+    interval = args.concurrency / args.rate if args.rate else 0.0
+
     def work(number: int) -> None:
         client = Client(port, sessions[number % len(sessions)], doctor_ids, seed=number)
+        # Spread the clients' first requests over one interval.
+        next_due = time.perf_counter() + interval * number / args.concurrency
         while time.monotonic() < deadline and results.count < args.max_requests:
+            if interval:
+                time.sleep(max(0.0, next_due - time.perf_counter()))
+                client.due = next_due
+                next_due += interval
             client.step(results, args.write_share)
         # Leave no booking behind that would block the next run's patients.
         while client.booked:
@@ -322,8 +344,9 @@ def report(
         f"- machine: {os.cpu_count()} cores; load generator, gunicorn and database share it",
         f"- database: {args.database_url.split('@')[-1]}; {setup['patients']} patients, "
         f"{setup['appointments']} appointments, {len(setup['doctor_ids'])} doctors",  # type: ignore[arg-type]
-        f"- gunicorn: {args.workers} sync workers; {args.concurrency} closed-loop clients; "
-        f"write share {args.write_share:.0%}",
+        f"- gunicorn: {args.workers} sync workers; {args.concurrency} clients; "
+        + (f"{args.rate:g} req/s offered (open loop)" if args.rate else "closed loop")
+        + f"; write share {args.write_share:.0%}",
         f"- {results.count} requests in {elapsed:.1f} s: {results.count / elapsed:.0f} req/s",
         "",
         "| request | count | p50 ms | p95 ms | p99 ms | max ms | statuses |",

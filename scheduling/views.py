@@ -1,12 +1,14 @@
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.http import urlencode
 from django_htmx.middleware import HtmxDetails
 
 from scheduling import selectors
@@ -19,6 +21,9 @@ class HtmxHttpRequest(HttpRequest):
 
 # How far ahead the list of doctors looks for each one's next free time.
 NEXT_FREE_DAYS = 14
+# Doctors per page of the list: a screenful on a phone, and it bounds the availability
+# work of one request whatever the size of the clinic.
+DOCTORS_PER_PAGE = 12
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -42,8 +47,9 @@ def doctor_list(request: HtmxHttpRequest) -> HttpResponse:
     name = request.GET.get("q", "").strip()[:100]
     specialty = request.GET.get("specialty", "")
     clinic_slug = request.GET.get("clinic", "")
-    doctors = list(selectors.find_doctors(name=name, specialty=specialty, clinic_slug=clinic_slug))
-    next_free = selectors.next_free_slots(doctors, days=NEXT_FREE_DAYS)
+    doctors = selectors.find_doctors(name=name, specialty=specialty, clinic_slug=clinic_slug)
+    page = Paginator(doctors, DOCTORS_PER_PAGE).get_page(request.GET.get("page"))
+    next_free = selectors.next_free_slots(list(page), days=NEXT_FREE_DAYS)
     template_name = "scheduling/doctor_list.html"
     if wants_fragment(request):
         template_name += "#results"
@@ -51,7 +57,11 @@ def doctor_list(request: HtmxHttpRequest) -> HttpResponse:
         request,
         template_name,
         {
-            "results": [(doctor, next_free[doctor.pk]) for doctor in doctors],
+            "results": [(doctor, next_free[doctor.pk]) for doctor in page],
+            "page": page,
+            "page_query": urlencode(
+                {key: value for key, value in request.GET.items() if key != "page" and value}
+            ),
             "clinics": list(Clinic.objects.all()),
             "specialties": selectors.specialties(),
             "q": name,

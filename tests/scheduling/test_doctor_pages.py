@@ -207,14 +207,43 @@ def test_the_list_takes_the_same_few_queries_however_many_doctors_there_are(
         make_type(doctor, 15, "Follow-up")
     book(make_patient(), first, local(berlin, 2026, 3, 4, 11))
 
-    # Clinics, specialties, doctors with their clinics, their types, then weekly hours,
-    # extra hours, time off, and appointments in two windows: Tokyo's Wednesday is
-    # over (17:00), so its doctors' first times are on Thursday, the second window.
-    with django_assert_max_num_queries(9):
+    # Clinics, specialties, the count and one page of doctors with their clinics, their
+    # types, then weekly hours, extra hours, time off, and appointments in two windows:
+    # Tokyo's Wednesday is over (17:00), so its doctors' first times are on Thursday.
+    with django_assert_max_num_queries(10):
         page = doctors_page(client)
 
-    assert len(two_doctors) == 9
-    assert page.count('class="doctor-card"') == 14
+    assert len(two_doctors) == 10
+    assert page.count('class="doctor-card"') == 12
+    assert "14 doctors" in page
+
+
+def test_the_list_comes_in_pages_of_twelve_that_keep_the_search(client, frozen_now):
+    clinic = make_clinic()
+    for number in range(14):
+        make_doctor(clinic, name=f"Dr. Page {number:02}", specialty="Cardiology")
+
+    first = doctors_page(client, "?specialty=Cardiology")
+    second = doctors_page(client, "?specialty=Cardiology&page=2")
+
+    assert first.count('class="doctor-card"') == 12
+    assert 'href="?specialty=Cardiology&amp;page=2"' in first
+    assert "Page 1 of 2" in first
+    assert second.count('class="doctor-card"') == 2
+    assert "Dr. Page 13" in second
+    assert "Dr. Page 13" not in first
+    assert 'href="?specialty=Cardiology&amp;page=1"' in second
+
+
+def test_a_page_number_out_of_range_shows_the_last_page(client, frozen_now):
+    clinic = make_clinic()
+    for _ in range(13):
+        make_doctor(clinic)
+
+    page = doctors_page(client, "?page=99")
+
+    assert page.count('class="doctor-card"') == 1
+    assert "Page 2 of 2" in page
 
 
 # --- A doctor's page ---------------------------------------------------------------------
