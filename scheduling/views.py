@@ -60,7 +60,7 @@ def doctor_list(request: HtmxHttpRequest) -> HttpResponse:
             "results": [(doctor, next_free[doctor.pk]) for doctor in page],
             "page": page,
             "page_query": urlencode(
-                {key: value for key, value in request.GET.items() if key != "page" and value}
+                {key: str(value) for key, value in request.GET.items() if key != "page" and value}
             ),
             "clinics": list(Clinic.objects.all()),
             "specialties": selectors.specialties(),
