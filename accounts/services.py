@@ -14,6 +14,7 @@ from django.contrib.auth.hashers import make_password
 from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_email.models import EmailDevice
 
@@ -152,12 +153,17 @@ def _email_device(user: User) -> EmailDevice:
 
 
 def _send_staff_notice(user: User) -> None:
-    # Staff sign in with a password and an authenticator app, never by emailed code;
+    # Staff sign in with a password on the staff sign-in page, never by emailed code;
     # tell them so by email, not on the page, which must look the same for everyone.
     send_mail(
         "Sign in on the staff page",
         render_to_string(
-            "accounts/email/staff_notice.txt", {"user": user, "site_url": settings.SITE_URL}
+            "accounts/email/staff_notice.txt",
+            {
+                "user": user,
+                "site_url": settings.SITE_URL,
+                "staff_login_path": reverse("admin:login"),
+            },
         ),
         None,
         [user.email],
