@@ -20,6 +20,7 @@ from django_otp.plugins.otp_email.models import EmailDevice
 
 from accounts.models import Patient, User
 from accounts.rate_limits import allow
+from clinic.errors import DomainError
 
 MAX_WRONG_CODES = 10
 CODE_REQUESTS_PER_EMAIL = (5, dt.timedelta(minutes=15))
@@ -27,13 +28,9 @@ CODE_REQUESTS_PER_ADDRESS = (20, dt.timedelta(minutes=15))
 VERIFICATIONS_PER_ADDRESS = (30, dt.timedelta(minutes=15))
 
 
-class LoginError(Exception):
+class LoginError(DomainError):
     code = "login_error"
     default_message = _("That did not work. Please try again.")
-
-    def __init__(self, message: str | None = None) -> None:
-        self.message = str(message or self.default_message)
-        super().__init__(self.message)
 
 
 class TooManyRequests(LoginError):

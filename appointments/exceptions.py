@@ -6,14 +6,12 @@ message written for the person who tried, shown as-is by the pages.
 
 from django.utils.translation import gettext_lazy as _
 
+from clinic.errors import DomainError
 
-class BookingError(Exception):
+
+class BookingError(DomainError):
     code = "booking_error"
     default_message = _("This booking could not be made.")
-
-    def __init__(self, message: str | None = None) -> None:
-        self.message = str(message or self.default_message)
-        super().__init__(self.message)
 
 
 class SlotUnavailable(BookingError):
