@@ -5,6 +5,7 @@ no two active appointments of one doctor overlap, and no patient holds two overl
 active appointments. The booking services in ``services.py`` are the only writers.
 """
 
+import datetime as dt
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -151,3 +152,9 @@ class Appointment(models.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.status in CANCELLED_STATUSES
+
+    @property
+    def patient_change_deadline(self) -> dt.datetime:
+        """Until when the patient may cancel or reschedule online: the clinic's cutoff
+        before the start. The services enforce it; the pages use it to explain."""
+        return self.starts_at - self.doctor.clinic.cancellation_cutoff

@@ -43,12 +43,9 @@ def patient_appointments(
 
 
 def can_change_online(appointment: Appointment, now: dt.datetime) -> bool:
-    """Whether the patient may still cancel or reschedule ``appointment`` themselves.
-
-    Mirrors ``services._check_change_window``: allowed while booked and until the
-    clinic's cancellation cutoff before the start."""
-    cutoff = appointment.starts_at - appointment.doctor.clinic.cancellation_cutoff
-    return appointment.status == Status.BOOKED and now <= cutoff
+    """Whether the patient may still cancel or reschedule ``appointment`` themselves
+    (the services refuse it otherwise)."""
+    return appointment.status == Status.BOOKED and now <= appointment.patient_change_deadline
 
 
 def must_call_to_change(appointment: Appointment, now: dt.datetime) -> bool:

@@ -254,8 +254,7 @@ def _check_patient_rules(
 
 
 def _check_change_window(appointment: Appointment) -> None:
-    cutoff = appointment.starts_at - appointment.doctor.clinic.cancellation_cutoff
-    if timezone.now() > cutoff:
+    if timezone.now() > appointment.patient_change_deadline:
         raise ChangeWindowClosed()
 
 
