@@ -158,3 +158,49 @@ class Appointment(models.Model):
         """Until when the patient may cancel or reschedule online: the clinic's cutoff
         before the start. The services enforce it; the pages use it to explain."""
         return self.starts_at - self.doctor.clinic.cancellation_cutoff
+
+
+class Notification(models.Model):
+    """One email to a patient about one appointment: an outbox row.
+
+    Rows are created by the booking services in the same transaction as the change they
+    announce, so a rolled-back booking leaves no email behind, and the unique ``key``
+    means the same message can never be queued twice. The worker
+    (``appointments.tasks``) claims due rows one at a time under a row lock, sends, and
+    marks them sent; see docs/operations.md for the delivery guarantees.
+    """
+
+    class Kind(models.TextChoices):
+        BOOKED = "booked", "Booking confirmation"
+        RESCHEDULED = "rescheduled", "Reschedule confirmation"
+        CANCELLED_BY_PATIENT = "cancelled_by_patient", "Cancellation confirmation"
+        CANCELLED_BY_CLINIC = "cancelled_by_clinic", "Cancellation notice from the clinic"
+        REMINDER = "reminder", "Reminder"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped (no longer true)"
+
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.PROTECT, related_name="notifications"
+    )
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    # The appointment's sequence when the message was queued: a reminder queued for an
+    # earlier version of the appointment (since moved or cancelled) is not sent.
+    sequence = models.PositiveIntegerField()
+    key = models.CharField(max_length=100, unique=True, editable=False)
+    due_at = models.DateTimeField()
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["due_at", "pk"]
+        indexes = [models.Index(fields=["state", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for appointment {self.appointment_id}"

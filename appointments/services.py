@@ -13,7 +13,8 @@ can deadlock: the patient row, then the doctor row, then the appointment row.
 On SQLite ``select_for_update`` is a no-op; the database runs in IMMEDIATE transaction
 mode instead, which takes the (database-wide) write lock at BEGIN.
 
-Every save records who acted and why in the audit trail (django-simple-history).
+Every save records who acted and why in the audit trail (django-simple-history), and
+queues the patient's emails in the outbox in the same transaction (``notifications``).
 """
 
 import datetime as dt
@@ -24,7 +25,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Patient, User
-from appointments import db_guards
+from appointments import db_guards, notifications
 from appointments.exceptions import (
     ChangeWindowClosed,
     IdempotencyKeyReused,
@@ -36,7 +37,7 @@ from appointments.exceptions import (
     TooManyUpcoming,
     TooSoon,
 )
-from appointments.models import Appointment, Status
+from appointments.models import Appointment, Notification, Status
 from scheduling.models import AppointmentType, Doctor
 from scheduling.selectors import booking_window, doctor_free_slots
 
@@ -94,6 +95,7 @@ def book_appointment(
         )
         with _guard_violations_as_domain_errors():
             _audited_save(appointment, actor=booked_by, why="booked")
+        notifications.queue_for_change(appointment, Notification.Kind.BOOKED)
     return appointment
 
 
@@ -131,6 +133,7 @@ def cancel_appointment(
             actor=cancelled_by,
             why=f"cancelled by {who}: {reason}" if reason else f"cancelled by {who}",
         )
+        notifications.queue_for_change(locked, Notification.Kind(locked.status))
     return locked
 
 
@@ -186,6 +189,7 @@ def reschedule_appointment(
         locked.sequence += 1
         with _guard_violations_as_domain_errors():
             _audited_save(locked, actor=rescheduled_by, why=why)
+        notifications.queue_for_change(locked, Notification.Kind.RESCHEDULED)
     return locked
 
 

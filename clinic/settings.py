@@ -169,6 +169,9 @@ Q_CLUSTER = {
     **({"redis": REDIS_URL} if REDIS_URL else {}),
 }
 
+# Reminders go out this many minutes before an appointment (default: 24 h and 2 h).
+REMINDER_OFFSETS_MINUTES = [int(m) for m in env_list("REMINDER_OFFSETS_MINUTES", "1440,120")]
+
 MAILERS = mailers_from_url(env_str("EMAIL_URL", "console://"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Clinic <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

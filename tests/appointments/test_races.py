@@ -151,7 +151,10 @@ def without_lock_or_constraints(monkeypatch):
         with connection.cursor() as cursor:
             # The flush after this test removes the duplicates; reinstall the guards on
             # an empty table so the constraint can be created.
-            cursor.execute("TRUNCATE appointments_appointment, appointments_historicalappointment")
+            cursor.execute(
+                "TRUNCATE appointments_notification, appointments_appointment, "
+                "appointments_historicalappointment"
+            )
         with connection.schema_editor() as editor:
             db_guards.install(editor)
 

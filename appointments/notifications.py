@@ -1,0 +1,66 @@
+"""Queueing patient emails in the outbox (``Notification``), inside the booking
+transaction. Sending is ``appointments.tasks``' job."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from appointments.models import Appointment, Notification, Status
+
+Kind = Notification.Kind
+
+
+def queue_for_change(appointment: Appointment, kind: str) -> list[Notification]:
+    """Queue the message announcing ``kind`` (booked, rescheduled, cancelled) and, for a
+    booked or moved appointment, its reminders. Reminders queued for an earlier version
+    of the appointment are skipped. Call inside the transaction that made the change."""
+    now = timezone.now()
+    Notification.objects.filter(
+        appointment=appointment, kind=Kind.REMINDER, state=Notification.State.PENDING
+    ).exclude(sequence=appointment.sequence).update(state=Notification.State.SKIPPED)
+
+    rows = [_notification(appointment, kind, due_at=now, key_suffix="")]
+    if appointment.status == Status.BOOKED:
+        for offset in reminder_offsets():
+            due_at = appointment.starts_at - offset
+            # A reminder whose time has passed would arrive too late to be one ("your
+            # appointment is in 24 hours" two hours before): leave it out.
+            if due_at > now:
+                minutes = int(offset.total_seconds() // 60)
+                rows.append(
+                    _notification(
+                        appointment, Kind.REMINDER, due_at=due_at, key_suffix=f"-{minutes}m"
+                    )
+                )
+    # ignore_conflicts: a key already queued stays queued once.
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    transaction.on_commit(_wake_the_worker)
+    return rows
+
+
+def reminder_offsets() -> list[dt.timedelta]:
+    return [dt.timedelta(minutes=minutes) for minutes in settings.REMINDER_OFFSETS_MINUTES]
+
+
+def _notification(
+    appointment: Appointment, kind: str, *, due_at: dt.datetime, key_suffix: str
+) -> Notification:
+    return Notification(
+        appointment=appointment,
+        kind=kind,
+        sequence=appointment.sequence,
+        key=f"appointment-{appointment.pk}-v{appointment.sequence}-{kind}{key_suffix}",
+        due_at=due_at,
+    )
+
+
+def _wake_the_worker() -> None:
+    """Ask the worker to send what is due now rather than at its next scheduled sweep.
+
+    After the commit, so the worker finds the rows; if this process dies first, the
+    sweep that runs every minute sends them anyway."""
+    from django_q.tasks import async_task
+
+    async_task("appointments.tasks.send_due_notifications", task_name="send due notifications")
