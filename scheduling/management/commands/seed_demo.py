@@ -325,6 +325,11 @@ class Command(BaseCommand):
             )
             if options["dry_run"]:
                 transaction.set_rollback(True)
+        if not options["dry_run"]:
+            # Bulk inserts leave the planner's statistics behind; without them it
+            # misjudges the appointment queries until autovacuum gets round to it.
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
 
         elapsed = time.monotonic() - started
         prefix = "Dry run, nothing written: would have seeded" if options["dry_run"] else "Seeded"
