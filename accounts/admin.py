@@ -1,4 +1,5 @@
-"""Admin for users (email is the login, there is no username) and patient profiles."""
+"""Admin for users (email is the login, there is no username), patient profiles and
+staff memberships of clinics."""
 
 from typing import Any
 
@@ -10,7 +11,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from accounts.models import Patient, User
+from accounts.models import Patient, StaffMembership, User
 
 # The admin's classes are generic in their model only in django-stubs; at runtime they
 # cannot be subscripted (django-stubs-ext, which would patch that, is a development
@@ -56,6 +57,14 @@ class PatientInline(admin.StackedInline):  # type: ignore[type-arg]
     extra = 0
 
 
+class StaffMembershipInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = StaffMembership
+    fields = ("clinic", "role", "created_at")
+    readonly_fields = ("created_at",)
+    autocomplete_fields = ("clinic",)
+    extra = 0
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
     form = UserEditForm
@@ -77,7 +86,7 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
             },
         ),
     )
-    inlines = (PatientInline,)
+    inlines = (PatientInline, StaffMembershipInline)
     list_display = ("email", "patient_name", "is_staff", "is_superuser", "is_active", "last_login")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
     list_select_related = ("patient",)
@@ -121,3 +130,14 @@ class PatientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def appointments(self, patient: Patient) -> str:
         url = reverse("admin:appointments_appointment_changelist")
         return format_html('<a href="{}?patient__id__exact={}">View</a>', url, patient.pk)
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("user", "clinic", "role", "created_at")
+    list_filter = ("role", "clinic")
+    list_select_related = ("user", "clinic")
+    search_fields = ("user__email", "clinic__name")
+    # The user field offers staff accounts only (the model's limit_choices_to).
+    autocomplete_fields = ("user", "clinic")
+    readonly_fields = ("created_at",)

@@ -1,11 +1,14 @@
 from collections.abc import Callable
 from functools import wraps
 
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Patient
+from accounts.models import Patient, User
 
 View = Callable[..., HttpResponse]
 
@@ -33,3 +36,30 @@ def current_patient(request: HttpRequest) -> Patient:
     assert request.user.pk is not None, "call only behind patient_required"
     patient, _created = Patient.objects.get_or_create(user_id=request.user.pk)
     return patient
+
+
+def is_verified_staff(user: User | AnonymousUser) -> bool:
+    """Active staff who signed in with their password and their authenticator app.
+
+    A session verified by an emailed code (the patients' second step) does not count,
+    even if the account was made staff since."""
+    return bool(
+        user.is_authenticated
+        and user.is_active
+        and user.is_staff
+        # django-otp's middleware sets otp_device to the device that verified the session.
+        and isinstance(getattr(user, "otp_device", None), TOTPDevice)
+    )
+
+
+def staff_required(view: View) -> View:
+    """Let in staff signed in with password and authenticator code (``is_verified_staff``);
+    send everyone else to the staff sign-in, which brings them back afterwards."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not is_verified_staff(request.user):
+            return redirect_to_login(request.get_full_path(), reverse("staff:login"))
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -51,3 +51,33 @@ class ProfileForm(forms.Form):
         if value.year < 1900:
             raise forms.ValidationError("Enter a date of birth after 1900.")
         return value
+
+
+class StaffPasswordForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        # "username" lets password managers fill in the pair.
+        widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+    password = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class AuthenticatorCodeForm(forms.Form):
+    code = forms.RegexField(
+        label="6-digit code from your authenticator app",
+        regex=r"^\s*(\d\s*){6}$",
+        error_messages={"invalid": "Enter the 6 digits your authenticator app shows."},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "inputmode": "numeric",
+                "autofocus": True,
+                "size": 8,
+            }
+        ),
+    )

@@ -76,3 +76,43 @@ class Patient(models.Model):
     @property
     def is_complete(self) -> bool:
         return bool(self.full_name and self.phone and self.date_of_birth)
+
+
+class StaffRole(models.TextChoices):
+    STAFF = "staff", "Staff"
+    CLINIC_ADMIN = "clinic_admin", "Clinic administrator"
+
+
+class StaffMembership(models.Model):
+    """A staff user's place in one clinic: the clinics whose appointments and doctors the
+    staff pages show them (``accounts.selectors.staff_clinics``).
+
+    A user may belong to several clinics. A doctor who signs in is a staff user with a
+    membership of their clinic, linked to their ``Doctor`` by ``Doctor.user``. Superusers
+    see every clinic without memberships."""
+
+    user = models.ForeignKey(
+        User,
+        on_delete=models.CASCADE,
+        related_name="staff_memberships",
+        # Only staff can sign in to the staff pages; a patient's membership would do nothing.
+        limit_choices_to={"is_staff": True},
+    )
+    clinic = models.ForeignKey(
+        "scheduling.Clinic", on_delete=models.CASCADE, related_name="staff_memberships"
+    )
+    role = models.CharField(max_length=20, choices=StaffRole.choices, default=StaffRole.STAFF)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["clinic__name", "user__email"]
+        constraints = [
+            # Also the index behind "the clinics of this user".
+            models.UniqueConstraint(fields=["user", "clinic"], name="staff_membership_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=StaffRole.values), name="staff_membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.clinic} ({self.get_role_display()})"

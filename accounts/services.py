@@ -159,7 +159,7 @@ def _send_staff_notice(user: User) -> None:
             {
                 "user": user,
                 "site_url": settings.SITE_URL,
-                "staff_login_path": reverse("admin:login"),
+                "staff_login_path": reverse("staff:login"),
             },
         ),
         None,

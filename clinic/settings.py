@@ -55,7 +55,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # The admin app with its default site replaced by one behind the staff sign-in
+    # (password and authenticator code): clinic/apps.py.
+    "clinic.apps.AdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -65,6 +67,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_otp",
     "django_otp.plugins.otp_email",
+    "django_otp.plugins.otp_totp",
     "simple_history",
     "django_q",
     "accounts",
@@ -156,18 +159,30 @@ else:
     }
 
 # django-q2: the ORM broker by default, so a queued task commits with the booking that
-# queued it; Redis when REDIS_URL is set. See docs/operations.md for the numbers.
+# queued it; Redis when REDIS_URL is set. docs/operations.md explains each number.
+# The one task, the outbox sweep, is idempotent and keeps its own per-email retries,
+# so the queue's job is only to run it soon and never twice at the same time by mistake.
 Q_CLUSTER = {
     "name": "clinic",
     "workers": env_int("Q_WORKERS", 2),
+    # A task running longer is stopped. The sweep stops claiming after 30 s, so it ends
+    # in time even if its last email waits out the SMTP timeout (10 s).
     "timeout": 60,
+    # An unacknowledged task (its worker died) is handed out again after this long;
+    # longer than the timeout, so a task still running is never started a second time.
     "retry": 90,
-    "max_attempts": 5,
+    # A failed run leaves the queue: what it did not send is still pending in the outbox,
+    # and the schedule sweeps again within a minute. Re-running it would add nothing.
     "ack_failures": True,
+    "max_attempts": 1,
+    # After downtime the scheduler runs a missed sweep once, not once per missed minute.
     "catch_up": False,
     "orm": None if REDIS_URL else "default",
     **({"redis": REDIS_URL} if REDIS_URL else {}),
 }
+# Sending one email is tried this often (backoff 1, 5, 25 minutes) before it is marked
+# failed for staff to see.
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 4)
 
 # Reminders go out this many minutes before an appointment (default: 24 h and 2 h).
 REMINDER_OFFSETS_MINUTES = [int(m) for m in env_list("REMINDER_OFFSETS_MINUTES", "1440,120")]
@@ -215,6 +230,13 @@ OTP_EMAIL_BODY_TEMPLATE_PATH = "accounts/email/login_code.txt"
 OTP_EMAIL_TOKEN_VALIDITY = 600
 OTP_EMAIL_COOLDOWN_DURATION = 60
 OTP_EMAIL_THROTTLE_FACTOR = 1
+
+# Staff sign in with a password and an authenticator app (TOTP, accounts.staff_services);
+# the issuer is the name the app shows next to the account.
+OTP_TOTP_ISSUER = "Clinic appointments"
+# The admin lists authenticators (to remove a lost one) but never shows their keys: a key
+# seen there would be a second factor for someone else's account.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True

@@ -8,5 +8,6 @@ urlpatterns = [
     path("", include("accounts.urls")),
     path("doctors/", include("scheduling.urls")),
     path("appointments/", include("appointments.urls")),
+    path("staff/", include("accounts.staff_urls")),
     path("admin/", admin.site.urls),
 ]

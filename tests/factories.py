@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo
 from django.core import mail
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_email.models import EmailDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Patient, User
+from accounts.models import Patient, StaffMembership, StaffRole, User
 from appointments.models import Appointment
 from appointments.services import book_appointment
 from scheduling.models import AppointmentType, Clinic, Doctor, WeeklyAvailability
@@ -115,3 +116,29 @@ def log_in(client, patient):
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
+
+
+def make_staff(email: str | None = None, *, clinics: tuple[Clinic, ...] = (), **fields) -> User:
+    """A staff user (password "staff-password") who is a member of ``clinics``."""
+    user = make_user(email, password="staff-password", is_staff=True, **fields)
+    for clinic in clinics:
+        StaffMembership.objects.create(user=user, clinic=clinic, role=StaffRole.STAFF)
+    return user
+
+
+def make_authenticator(user: User) -> TOTPDevice:
+    """A confirmed authenticator app (TOTP device) for ``user``."""
+    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+
+
+def log_in_staff(client, user: User) -> TOTPDevice:
+    """Log in as staff who entered their password and an authenticator code (the admin
+    and the staff pages let in only sessions verified by an authenticator)."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or make_authenticator(
+        user
+    )
+    client.force_login(user)
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session.save()
+    return device

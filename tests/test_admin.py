@@ -14,6 +14,7 @@ from tests.factories import (
     book,
     consultation,
     local,
+    log_in_staff,
     make_clinic,
     make_doctor,
     make_patient,
@@ -30,7 +31,7 @@ def superuser() -> User:
 
 @pytest.fixture
 def admin(client, superuser):
-    client.force_login(superuser)
+    log_in_staff(client, superuser)
     return client
 
 

@@ -168,7 +168,7 @@ def test_staff_accounts_get_no_code_but_a_pointer_to_the_staff_login():
     services.request_login_code(email="nurse@example.com", client_address=ADDRESS)
 
     assert not EmailDevice.objects.exists()
-    assert "/admin/login/" in mail.outbox[-1].body
+    assert "/staff/login/" in mail.outbox[-1].body
     assert not re.search(r"\b\d{6}\b", str(mail.outbox[-1].body))
 
 

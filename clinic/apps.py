@@ -1,0 +1,11 @@
+from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
+
+
+class AdminConfig(DjangoAdminConfig):
+    """Django's admin app, with ``admin.site`` an ``accounts.admin_site.StaffAdminSite``.
+
+    Django's documented way to replace the default site: every ``@admin.register`` (ours
+    and django-otp's) lands on it, whatever the import order, and nothing is patched at
+    run time."""
+
+    default_site = "accounts.admin_site.StaffAdminSite"
