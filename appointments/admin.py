@@ -5,6 +5,10 @@ Nothing is added or deleted here, and patient, doctor, type, times and status ar
 read-only. The one change, cancelling, is an action that calls
 ``appointments.services.cancel_appointment``, so it takes the same locks and leaves the
 same audit record as a cancellation anywhere else.
+
+Each appointment's page lists its emails (the ``Notification`` outbox) and their state;
+the notification list filters them by state and kind, e.g. to find failed sends. Both
+only show: the worker (``appointments.tasks``) is the only writer.
 """
 
 import datetime as dt
@@ -22,7 +26,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import User
 from appointments.exceptions import BookingError
-from appointments.models import CANCELLED_STATUSES, Appointment
+from appointments.models import CANCELLED_STATUSES, Appointment, Notification
 from appointments.services import cancel_appointment
 
 ADMIN_CANCELLATION_REASON = "Cancelled in admin"
@@ -48,6 +52,77 @@ class WhenFilter(admin.SimpleListFilter):
         if self.value() == "past":
             return queryset.filter(starts_at__lt=now)
         return queryset
+
+
+NOTIFICATION_FIELDS = ("kind", "state", "due", "attempts", "retry_at", "sent", "last_error")
+
+
+class NotificationTimes:
+    """Notification times on the clinic's wall clock, like the appointment's own."""
+
+    @admin.display(description="Due", ordering="due_at")
+    def due(self, notification: Notification) -> str:
+        return format_local(notification.due_at, notification.appointment)
+
+    @admin.display(description="Next attempt")
+    def retry_at(self, notification: Notification) -> str:
+        if notification.next_attempt_at is None:
+            return "-"
+        return format_local(notification.next_attempt_at, notification.appointment)
+
+    @admin.display(description="Sent", ordering="sent_at")
+    def sent(self, notification: Notification) -> str:
+        if notification.sent_at is None:
+            return "-"
+        return format_local(notification.sent_at, notification.appointment)
+
+
+class NotificationInline(NotificationTimes, admin.TabularInline):  # type: ignore[type-arg]
+    model = Notification
+    fields = NOTIFICATION_FIELDS
+    readonly_fields = NOTIFICATION_FIELDS
+    ordering = ("due_at", "pk")
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Notification]:
+        return super().get_queryset(request).select_related("appointment__doctor__clinic")
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(NotificationTimes, admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ("appointment", "patient_email", "kind", "state", "due", "attempts", "sent")
+    list_filter = ("state", "kind", ("due_at", admin.DateFieldListFilter))
+    list_select_related = ("appointment__doctor__clinic", "appointment__patient__user")
+    search_fields = ("key", "appointment__patient__user__email", "appointment__patient__full_name")
+    date_hierarchy = "due_at"
+    fields = ("appointment", "key", "sequence", *NOTIFICATION_FIELDS, "created_at")
+    readonly_fields = fields
+
+    @admin.display(description="Patient", ordering="appointment__patient__user__email")
+    def patient_email(self, notification: Notification) -> str:
+        return notification.appointment.patient.email
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Rows are queued by the booking services, in the transaction of the change.
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # The record of what the patient was sent stays.
+        return False
 
 
 @admin.register(Appointment)
@@ -95,6 +170,13 @@ class AppointmentAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-hist
         "cancellation_reason",
         "cancelled_at",
     )
+
+    def get_inlines(self, request: HttpRequest, obj: Appointment | None) -> list[type[Any]]:
+        # The emails are shown, never edited: a POST here (saving the reason) has no
+        # notification formset to validate, so it needs none of its form fields.
+        if obj is None or request.method not in ("GET", "HEAD"):
+            return []
+        return [NotificationInline]
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Booking checks hours, notice, overlaps and limits: it goes through the services.

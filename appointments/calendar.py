@@ -3,19 +3,33 @@
 The UID stays the same for the life of the appointment and SEQUENCE is the
 appointment's change counter, so importing a newer file (after a reschedule or a
 cancellation) updates the event instead of adding a second one.
+
+Three flavours, by iTIP method (RFC 5546):
+
+- ``PUBLISH``: the download on the appointment page, a copy to import.
+- ``REQUEST``: the invite attached to booking and reschedule confirmations; mail
+  programs offer to add it, or update the event already added.
+- ``CANCEL``: attached to cancellations; mail programs remove the event.
+
+An invite (``REQUEST`` / ``CANCEL``) names the clinic as ORGANIZER and the patient as
+ATTENDEE, as RFC 5546 requires; RSVP=FALSE because no reply is read.
 """
 
 import datetime as dt
+from email.utils import parseaddr
+from typing import Literal
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
-from icalendar import Calendar, Event
+from icalendar import Calendar, Event, vCalAddress
 
 from appointments.models import Appointment
 
 PRODUCT_ID = "-//Clinic appointments//Appointment calendar//EN"
+
+Method = Literal["PUBLISH", "REQUEST", "CANCEL"]
 
 
 def event_uid(appointment: Appointment) -> str:
@@ -28,7 +42,7 @@ def event_summary(appointment: Appointment) -> str:
     return f"{appointment.appointment_type.name} with {appointment.doctor.name}"
 
 
-def appointment_calendar(appointment: Appointment) -> bytes:
+def appointment_calendar(appointment: Appointment, *, method: Method = "PUBLISH") -> bytes:
     clinic = appointment.doctor.clinic
     manage_url = settings.SITE_URL + reverse("appointments:detail", args=[appointment.pk])
     address_lines = [line.strip() for line in clinic.address.splitlines() if line.strip()]
@@ -43,6 +57,7 @@ def appointment_calendar(appointment: Appointment) -> bytes:
         ]
         if line
     )
+    cancelled = method == "CANCEL" or appointment.is_cancelled
 
     event = Event()
     event.add("uid", event_uid(appointment))
@@ -56,14 +71,34 @@ def appointment_calendar(appointment: Appointment) -> bytes:
     event.add("location", location)
     event.add("description", description)
     event.add("url", manage_url)
-    event.add("status", "CANCELLED" if appointment.is_cancelled else "CONFIRMED")
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "OPAQUE")
+    if method != "PUBLISH":
+        event.add("organizer", vCalAddress.new(_clinic_address(appointment), cn=clinic.name))
+        patient = appointment.patient
+        event.add(
+            "attendee",
+            vCalAddress.new(
+                patient.email,
+                cn=patient.full_name or None,
+                role="REQ-PARTICIPANT",
+                # The patient chose this time (or agreed it with the clinic): nothing to
+                # accept. A cancellation ends the event for everyone; no status needed.
+                partstat=None if cancelled else "ACCEPTED",
+                rsvp=False,
+            ),
+        )
 
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("method", "PUBLISH")
+    calendar.add("method", method)
     calendar.add_component(event)
     result: bytes = calendar.to_ical()
     return result
+
+
+def _clinic_address(appointment: Appointment) -> str:
+    """The clinic's own address if it has one, else the address our mail comes from."""
+    return appointment.doctor.clinic.email or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]

@@ -36,7 +36,7 @@ def queue_for_change(appointment: Appointment, kind: str) -> list[Notification]:
                 )
     # ignore_conflicts: a key already queued stays queued once.
     Notification.objects.bulk_create(rows, ignore_conflicts=True)
-    transaction.on_commit(_wake_the_worker)
+    transaction.on_commit(wake_the_worker)
     return rows
 
 
@@ -56,7 +56,7 @@ def _notification(
     )
 
 
-def _wake_the_worker() -> None:
+def wake_the_worker() -> None:
     """Ask the worker to send what is due now rather than at its next scheduled sweep.
 
     After the commit, so the worker finds the rows; if this process dies first, the

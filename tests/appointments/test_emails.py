@@ -1,0 +1,237 @@
+"""What the patient receives: each kind of email, through a real SMTP server, with its
+subject, text and HTML bodies, and its calendar invite."""
+
+import datetime as dt
+import email
+import email.policy
+from email.message import EmailMessage
+
+import pytest
+from icalendar import Calendar
+
+from appointments.models import Appointment
+from appointments.services import cancel_appointment, reschedule_appointment
+from appointments.tasks import send_due_notifications
+from clinic.mailers import mailers_from_url
+from tests.factories import book, local, make_clinic, make_doctor, make_patient
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
+
+SITE_URL = "https://clinic.example.org"
+
+
+@pytest.fixture
+def inbox(smtp_server, settings):
+    settings.MAILERS = mailers_from_url(f"smtp://{smtp_server.host}:{smtp_server.port}")
+    settings.SITE_URL = SITE_URL
+    return smtp_server.inbox
+
+
+@pytest.fixture
+def clinic():
+    return make_clinic(
+        name="Lindenhof Practice",
+        address="Lindenstraße 5\n10969 Berlin",
+        phone="+49 30 555 0100",
+        email="praxis@lindenhof.example",
+    )
+
+
+@pytest.fixture
+def patient():
+    return make_patient("grace@example.com", full_name="Grace Hopper")
+
+
+@pytest.fixture
+def appointment(clinic, patient) -> Appointment:
+    doctor = make_doctor(clinic, name="Dr. Anna Weber", specialty="General practice")
+    return book(patient, doctor, local(clinic, 2026, 3, 9, 10))
+
+
+def received(inbox) -> list[EmailMessage]:
+    return [
+        email.message_from_bytes(envelope.content, policy=email.policy.default)
+        for envelope in inbox.envelopes
+    ]
+
+
+def sent_now(inbox) -> EmailMessage:
+    """Run the worker's sweep; return the one email it sent."""
+    before = len(inbox.envelopes)
+    send_due_notifications()
+    [message] = received(inbox)[before:]
+    return message
+
+
+def subject_of(message: EmailMessage) -> str:
+    # A long subject is folded onto the line after "Subject:"; Python's parser keeps the
+    # fold's space, mail programs drop it.
+    return str(message["Subject"]).strip()
+
+
+def body_of(message: EmailMessage, subtype: str):
+    body = message.get_body(preferencelist=(subtype,))
+    assert body is not None, f"no text/{subtype} part"
+    return body.get_content()
+
+
+def text_of(message: EmailMessage):
+    return body_of(message, "plain")
+
+
+def html_of(message: EmailMessage):
+    return body_of(message, "html")
+
+
+def invite_of(message: EmailMessage):
+    [attachment] = list(message.iter_attachments())
+    assert attachment.get_filename() == "invite.ics"
+    assert attachment.get_content_type() == "text/calendar"
+    calendar = Calendar.from_ical(attachment.get_content())
+    assert attachment.get_param("method") == calendar["METHOD"]
+    [event] = calendar.walk("VEVENT")
+    return calendar, event
+
+
+def test_the_booking_confirmation_has_the_details_the_link_and_an_invite(inbox, appointment):
+    message = sent_now(inbox)
+
+    assert subject_of(message) == "Booked: Consultation with Dr. Anna Weber on Mon 9 Mar, 10:00 CET"
+    assert message["To"] == "Grace Hopper <grace@example.com>"
+    assert inbox.envelopes[0].rcpt_tos == ["grace@example.com"]
+    assert message["Reply-To"] == "praxis@lindenhof.example"
+    assert message["Message-ID"] == f"<appointment-{appointment.pk}-v0-booked@clinic.example.org>"
+    link = f"{SITE_URL}/appointments/{appointment.pk}/"
+    for body in (text_of(message), html_of(message)):
+        assert "Your appointment is booked" in body
+        assert "Consultation with Dr. Anna Weber (General practice)" in body
+        assert "Monday 9 March 2026, 10:00 CET (until 10:30 CET)" in body
+        assert "Lindenhof Practice" in body
+        assert "Lindenstraße 5" in body
+        assert "10969 Berlin" in body
+        assert "+49 30 555 0100" in body
+        assert link in body
+        # The cutoff (2 hours before) is on the clinic's clock too.
+        assert "until Monday 9 March 2026, 08:00 CET" in body
+    assert f'href="{link}"' in html_of(message)
+
+    calendar, event = invite_of(message)
+    assert calendar["METHOD"] == "REQUEST"
+    assert str(event["UID"]) == f"appointment-{appointment.pk}@clinic.example.org"
+    assert event["SEQUENCE"] == 0
+    assert event.decoded("DTSTART") == dt.datetime(2026, 3, 9, 9, 0, tzinfo=dt.UTC)
+    assert str(event["STATUS"]) == "CONFIRMED"
+    assert str(event["ORGANIZER"]) == "mailto:praxis@lindenhof.example"
+    assert str(event["ATTENDEE"]) == "mailto:grace@example.com"
+
+
+def test_the_reschedule_confirmation_names_both_times_and_updates_the_invite(
+    inbox, appointment, patient
+):
+    _, booked_event = invite_of(sent_now(inbox))
+    moved = reschedule_appointment(
+        appointment=appointment,
+        starts_at=local(appointment.doctor.clinic, 2026, 3, 9, 14),
+        rescheduled_by=patient.user,
+    )
+
+    message = sent_now(inbox)
+
+    assert subject_of(message) == (
+        "Rescheduled: Consultation with Dr. Anna Weber, now on Mon 9 Mar, 14:00 CET"
+    )
+    assert message["Message-ID"] == f"<appointment-{moved.pk}-v1-rescheduled@clinic.example.org>"
+    for body in (text_of(message), html_of(message)):
+        assert "from Monday 9 March 2026, 10:00 CET to Monday 9 March 2026, 14:00 CET" in body
+    calendar, event = invite_of(message)
+    assert calendar["METHOD"] == "REQUEST"
+    assert event["UID"] == booked_event["UID"]
+    assert event["SEQUENCE"] == 1
+    assert event.decoded("DTSTART") == dt.datetime(2026, 3, 9, 13, 0, tzinfo=dt.UTC)
+
+
+def test_the_patients_cancellation_is_confirmed_with_an_invite_that_cancels_the_event(
+    inbox, appointment, patient
+):
+    _, booked_event = invite_of(sent_now(inbox))
+    cancel_appointment(appointment=appointment, cancelled_by=patient.user, reason="Feeling better")
+
+    message = sent_now(inbox)
+
+    assert (
+        subject_of(message) == "Cancelled: Consultation with Dr. Anna Weber on Mon 9 Mar, 10:00 CET"
+    )
+    assert "You have cancelled this appointment" in text_of(message)
+    assert f"{SITE_URL}/doctors/{appointment.doctor_id}/" in text_of(message)
+    calendar, event = invite_of(message)
+    assert calendar["METHOD"] == "CANCEL"
+    assert event["UID"] == booked_event["UID"]
+    assert event["SEQUENCE"] == 1
+    assert str(event["STATUS"]) == "CANCELLED"
+
+
+def test_the_clinics_cancellation_gives_its_reason_escaped_in_html(inbox, appointment):
+    sent_now(inbox)
+    cancel_appointment(
+        appointment=appointment,
+        cancelled_by=None,
+        reason="Dr. Weber is ill <today> & tomorrow",
+        by_clinic=True,
+    )
+
+    message = sent_now(inbox)
+
+    assert subject_of(message) == (
+        "Cancelled by the clinic: Consultation with Dr. Anna Weber on Mon 9 Mar, 10:00 CET"
+    )
+    assert "Reason: Dr. Weber is ill <today> & tomorrow" in text_of(message)
+    assert "Reason: Dr. Weber is ill &lt;today&gt; &amp; tomorrow" in html_of(message)
+    assert "<today>" not in html_of(message)
+    calendar, _ = invite_of(message)
+    assert calendar["METHOD"] == "CANCEL"
+
+
+def test_a_reminder_repeats_the_details_and_carries_no_invite(inbox, appointment, frozen_now):
+    sent_now(inbox)
+    frozen_now.move_to(dt.datetime(2026, 3, 8, 9, 0, tzinfo=dt.UTC))
+
+    message = sent_now(inbox)
+
+    assert (
+        subject_of(message) == "Reminder: Consultation with Dr. Anna Weber on Mon 9 Mar, 10:00 CET"
+    )
+    assert message["Message-ID"] == (
+        f"<appointment-{appointment.pk}-v0-reminder-1440m@clinic.example.org>"
+    )
+    assert "A reminder of your appointment on Monday 9 March 2026, 10:00 CET" in text_of(message)
+    assert f"{SITE_URL}/appointments/{appointment.pk}/" in html_of(message)
+    assert list(message.iter_attachments()) == []
+
+
+def test_a_summer_appointment_is_shown_in_summer_time(inbox, clinic, patient):
+    doctor = make_doctor(clinic, name="Dr. Anna Weber")
+    book(patient, doctor, local(clinic, 2026, 4, 13, 10))
+
+    message = sent_now(inbox)
+
+    assert (
+        subject_of(message) == "Booked: Consultation with Dr. Anna Weber on Mon 13 Apr, 10:00 CEST"
+    )
+    assert "Monday 13 April 2026, 10:00 CEST" in text_of(message)
+
+
+def test_names_are_escaped_in_html_and_left_alone_in_text(inbox, clinic):
+    doctor = make_doctor(clinic, name='Dr. <b>Bold</b> & "Sons"')
+    patient = make_patient(full_name="Ada <script>")
+    book(patient, doctor, local(clinic, 2026, 3, 9, 10))
+
+    message = sent_now(inbox)
+
+    assert 'Dr. <b>Bold</b> & "Sons"' in subject_of(message)
+    assert 'Consultation with Dr. <b>Bold</b> & "Sons"' in text_of(message)
+    assert "Hello Ada <script>," in text_of(message)
+    html = html_of(message)
+    assert "Dr. &lt;b&gt;Bold&lt;/b&gt; &amp; &quot;Sons&quot;" in html
+    assert "Hello Ada &lt;script&gt;," in html
+    assert "<b>Bold</b>" not in html
+    assert "<script>" not in html
