@@ -70,6 +70,7 @@ lint: $(INSTALLED)
 	$(call timed,ruff check,$(BIN)/ruff check .)
 	$(call timed,ruff format,$(BIN)/ruff format --check .)
 	$(call timed,mypy,$(BIN)/mypy .)
+	@mkdir -p var
 	$(call timed,migrations,env -u DATABASE_URL $(MANAGE) makemigrations --check --dry-run)
 
 test-sqlite: $(INSTALLED)
