@@ -9,5 +9,7 @@ urlpatterns = [
     path("doctors/", include("scheduling.urls")),
     path("appointments/", include("appointments.urls")),
     path("staff/", include("accounts.staff_urls")),
+    path("staff/", include("scheduling.staff_urls")),
+    path("staff/", include("appointments.staff_urls")),
     path("admin/", admin.site.urls),
 ]
