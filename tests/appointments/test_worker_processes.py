@@ -34,6 +34,7 @@ from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+from django_q.models import OrmQ, Schedule
 from django_q.tasks import async_task
 
 from appointments.emails import message_id
@@ -204,7 +205,9 @@ def cluster_database_url() -> str:
 def clusters(transactional_db, tmp_path) -> Iterator[Callable[..., Cluster]]:
     started: list[Cluster] = []
 
-    def start(name: str, *, smtp_port: int, workers: int, lock: bool = True) -> Cluster:
+    def start(
+        name: str, *, smtp_port: int, workers: int, lock: bool = True, redis_url: str = ""
+    ) -> Cluster:
         env = {
             key: value
             for key, value in os.environ.items()
@@ -218,6 +221,8 @@ def clusters(transactional_db, tmp_path) -> Iterator[Callable[..., Cluster]]:
             "SITE_URL": settings.SITE_URL,
             "PYTHONUNBUFFERED": "1",
         }
+        if redis_url:
+            env["REDIS_URL"] = redis_url
         command = (
             [sys.executable, "manage.py", "qcluster"]
             if lock
@@ -426,3 +431,42 @@ def test_control_without_the_row_lock_the_harness_sees_duplicates(listeners, clu
     duplicates = sum(n - 1 for n in counts.values())
     assert duplicates > 0
     print(f"\ncontrol: {duplicates} duplicate emails among {BURST}")
+
+
+# A Redis database of its own, so that the test's queue meets no other.
+TEST_REDIS_URL = "redis://127.0.0.1:6379/13"
+
+
+def test_with_redis_url_set_the_worker_takes_its_tasks_from_redis(listeners, clusters):
+    # Only the wake-up below may send: no minute schedule to do it instead.
+    Schedule.objects.all().delete()
+    expected = due_burst()
+    record = Record()
+    a = listeners(Listener("A", record, delay=0))
+    cluster = clusters("A", smtp_port=a.port, workers=1, redis_url=TEST_REDIS_URL)
+    wait_until_running([cluster])
+    time.sleep(2)
+    assert not Notification.objects.filter(state=State.SENT).exists(), "nothing woke it yet"
+
+    # The wake-up goes through Redis, as a web process with REDIS_URL set sends it; the
+    # database-backed queue stays empty.
+    env = os.environ | {"REDIS_URL": TEST_REDIS_URL, "DATABASE_URL": cluster_database_url()}
+    subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "shell",
+            "-c",
+            "from django_q.tasks import async_task; "
+            "async_task('appointments.tasks.send_due_notifications')",
+        ],
+        cwd=settings.BASE_DIR,
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
+    wait_until(all_sent, 40, "every email to be sent via the Redis queue", [cluster])
+
+    assert record.message_ids() == Counter(set(expected.values()))
+    assert not OrmQ.objects.exists(), "nothing went through the database queue"
