@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
-from appointments.models import Appointment
+from appointments.models import Appointment, Status
 from scheduling.availability import (
     BookingWindow,
     DateHours,
@@ -17,6 +17,8 @@ from scheduling.availability import (
     LocalPeriod,
     WeeklyHours,
     free_slots,
+    periods_to_utc,
+    working_intervals,
 )
 from scheduling.models import (
     AppointmentType,
@@ -341,3 +343,58 @@ def booking_weeks(clinic: Clinic, now: dt.datetime | None = None) -> tuple[dt.da
         monday_of(window.now.astimezone(zone).date()),
         monday_of(window.latest.astimezone(zone).date()),
     )
+
+
+# --- Staff: what a change of hours leaves uncovered -------------------------------------
+
+
+def availability_conflicts(doctor: Doctor, now: dt.datetime) -> list[Appointment]:
+    """The doctor's booked appointments from ``now`` to the end of the booking horizon
+    that lie outside the doctor's hours: not inside one working interval (weekly or
+    extra hours), or overlapping time off. Changing hours never cancels appointments;
+    staff resolve these one by one."""
+    clinic = doctor.clinic
+    zone = clinic.zone
+    first_day = now.astimezone(zone).date()
+    last_day = (now + clinic.booking_horizon).astimezone(zone).date()
+    range_start, range_end = local_day_bounds(first_day, last_day, zone)
+    appointments = list(
+        Appointment.objects.filter(doctor=doctor, status=Status.BOOKED, starts_at__gt=now)
+        .overlapping(range_start, range_end)
+        .order_by("starts_at", "pk")
+    )
+    if not appointments:
+        return []
+    working = working_intervals(
+        weekly=[
+            WeeklyHours(weekday, start, end)
+            for weekday, start, end in doctor.weekly_rules.values_list(
+                "weekday", "start_time", "end_time"
+            )
+        ],
+        extra=[
+            DateHours(day, start, end)
+            for day, start, end in ExtraHours.objects.filter(
+                doctor=doctor, date__range=(first_day, last_day)
+            ).values_list("date", "start_time", "end_time")
+        ],
+        zone=zone,
+        first_day=first_day,
+        last_day=last_day,
+    )
+    time_off = periods_to_utc(
+        [
+            LocalPeriod(period.local_start, period.local_end)
+            for period in TimeOff.objects.filter(
+                doctor=doctor, start_date__lte=last_day, end_date__gte=first_day
+            )
+        ],
+        zone,
+    )
+    conflicts = []
+    for appointment in appointments:
+        booked = Interval(appointment.starts_at, appointment.ends_at)
+        covered = any(hours.start <= booked.start and booked.end <= hours.end for hours in working)
+        if not covered or any(booked.overlaps(period) for period in time_off):
+            conflicts.append(appointment)
+    return conflicts

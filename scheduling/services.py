@@ -1,0 +1,208 @@
+"""Writes of a doctor's availability: weekly intervals, time off, extra hours, types.
+
+Every write of hours records who made it and why in the history (simple-history reads
+``_history_user`` and ``_change_reason`` from the instance, on deletes too). Nothing here
+touches appointments: a booked appointment that a change leaves outside the doctor's hours
+is listed for staff to resolve (``selectors.availability_conflicts``), never cancelled.
+"""
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from clinic.errors import DomainError
+from scheduling.models import (
+    AppointmentType,
+    Doctor,
+    ExtraHours,
+    TimeOff,
+    Weekday,
+    WeeklyAvailability,
+)
+
+
+class AvailabilityError(DomainError):
+    code = "availability_error"
+    default_message = _("This change could not be made.")
+
+
+class EndNotAfterStart(AvailabilityError):
+    code = "end_not_after_start"
+    default_message = _("The end must be after the start.")
+
+
+class IntervalOverlaps(AvailabilityError):
+    code = "interval_overlaps"
+    default_message = _("This interval overlaps another one on the same weekday.")
+
+
+class LastActiveType(AvailabilityError):
+    code = "last_active_type"
+    default_message = _(
+        "This is the doctor's only active appointment type; add another before retiring it."
+    )
+
+
+def describe_interval(weekday: int, start_time: dt.time, end_time: dt.time) -> str:
+    """'Mon 09:00-12:00'."""
+    return f"{Weekday(weekday).label[:3]} {start_time:%H:%M}-{end_time:%H:%M}"
+
+
+def _lock_doctor(doctor: Doctor) -> Doctor:
+    # One lock per doctor serialises every change of their hours and types, so two staff
+    # editing at once cannot both pass the overlap (or last-active-type) check.
+    return Doctor.objects.select_for_update().get(pk=doctor.pk)
+
+
+def _check_interval(
+    *,
+    doctor: Doctor,
+    weekday: int,
+    start_time: dt.time,
+    end_time: dt.time,
+    exclude_pk: int | None = None,
+) -> None:
+    if end_time <= start_time:
+        raise EndNotAfterStart()
+    overlapping = doctor.weekly_rules.filter(
+        weekday=weekday, start_time__lt=end_time, end_time__gt=start_time
+    )
+    if exclude_pk is not None:
+        overlapping = overlapping.exclude(pk=exclude_pk)
+    other = overlapping.first()
+    if other is not None:
+        raise IntervalOverlaps(
+            _("This interval overlaps %(other)s; change or remove that one first.")
+            % {"other": describe_interval(other.weekday, other.start_time, other.end_time)}
+        )
+
+
+def _save_with_history(
+    instance: ExtraHours | TimeOff | WeeklyAvailability, *, user: User, reason: str
+) -> None:
+    instance._history_user = user  # type: ignore[union-attr]
+    instance._change_reason = reason  # type: ignore[union-attr]
+    instance.save()
+
+
+def _delete_with_history(
+    instance: ExtraHours | TimeOff | WeeklyAvailability, *, user: User, reason: str
+) -> None:
+    instance._history_user = user  # type: ignore[union-attr]
+    instance._change_reason = reason  # type: ignore[union-attr]
+    instance.delete()
+
+
+def add_weekly_interval(
+    *, doctor: Doctor, weekday: int, start_time: dt.time, end_time: dt.time, changed_by: User
+) -> WeeklyAvailability:
+    with transaction.atomic():
+        doctor = _lock_doctor(doctor)
+        _check_interval(doctor=doctor, weekday=weekday, start_time=start_time, end_time=end_time)
+        rule = WeeklyAvailability(
+            doctor=doctor, weekday=weekday, start_time=start_time, end_time=end_time
+        )
+        reason = f"added {describe_interval(weekday, start_time, end_time)}"
+        _save_with_history(rule, user=changed_by, reason=reason)
+    return rule
+
+
+def change_weekly_interval(
+    *, rule: WeeklyAvailability, start_time: dt.time, end_time: dt.time, changed_by: User
+) -> WeeklyAvailability:
+    with transaction.atomic():
+        doctor = _lock_doctor(rule.doctor)
+        rule = WeeklyAvailability.objects.get(pk=rule.pk)
+        _check_interval(
+            doctor=doctor,
+            weekday=rule.weekday,
+            start_time=start_time,
+            end_time=end_time,
+            exclude_pk=rule.pk,
+        )
+        before = describe_interval(rule.weekday, rule.start_time, rule.end_time)
+        rule.start_time, rule.end_time = start_time, end_time
+        reason = f"changed {before} to {start_time:%H:%M}-{end_time:%H:%M}"
+        _save_with_history(rule, user=changed_by, reason=reason)
+    return rule
+
+
+def remove_weekly_interval(*, rule: WeeklyAvailability, changed_by: User) -> None:
+    with transaction.atomic():
+        _lock_doctor(rule.doctor)
+        reason = f"removed {describe_interval(rule.weekday, rule.start_time, rule.end_time)}"
+        _delete_with_history(rule, user=changed_by, reason=reason)
+
+
+def add_time_off(
+    *,
+    doctor: Doctor,
+    start_date: dt.date,
+    end_date: dt.date,
+    start_time: dt.time | None,
+    end_time: dt.time | None,
+    reason: str,
+    changed_by: User,
+) -> TimeOff:
+    time_off = TimeOff(
+        doctor=doctor,
+        start_date=start_date,
+        end_date=end_date,
+        start_time=start_time,
+        end_time=end_time,
+        reason=reason,
+    )
+    if time_off.local_end <= time_off.local_start:
+        raise EndNotAfterStart()
+    with transaction.atomic():
+        _lock_doctor(doctor)
+        _save_with_history(time_off, user=changed_by, reason=f"added time off {time_off}")
+    return time_off
+
+
+def remove_time_off(*, time_off: TimeOff, changed_by: User) -> None:
+    with transaction.atomic():
+        _lock_doctor(time_off.doctor)
+        _delete_with_history(time_off, user=changed_by, reason=f"removed time off {time_off}")
+
+
+def add_extra_hours(
+    *, doctor: Doctor, date: dt.date, start_time: dt.time, end_time: dt.time, changed_by: User
+) -> ExtraHours:
+    if end_time <= start_time:
+        raise EndNotAfterStart()
+    hours = ExtraHours(doctor=doctor, date=date, start_time=start_time, end_time=end_time)
+    with transaction.atomic():
+        _lock_doctor(doctor)
+        _save_with_history(hours, user=changed_by, reason=f"added extra hours {hours}")
+    return hours
+
+
+def remove_extra_hours(*, extra_hours: ExtraHours, changed_by: User) -> None:
+    with transaction.atomic():
+        _lock_doctor(extra_hours.doctor)
+        reason = f"removed extra hours {extra_hours}"
+        _delete_with_history(extra_hours, user=changed_by, reason=reason)
+
+
+def add_appointment_type(*, doctor: Doctor, name: str, duration: dt.timedelta) -> AppointmentType:
+    return AppointmentType.objects.create(doctor=doctor, name=name, duration=duration)
+
+
+def deactivate_appointment_type(*, appointment_type: AppointmentType) -> AppointmentType:
+    """Retire a type: booked appointments keep pointing at it, new ones cannot use it."""
+    with transaction.atomic():
+        _lock_doctor(appointment_type.doctor)
+        appointment_type = AppointmentType.objects.get(pk=appointment_type.pk)
+        if not appointment_type.is_active:
+            return appointment_type
+        others = AppointmentType.objects.filter(
+            doctor_id=appointment_type.doctor_id, is_active=True
+        ).exclude(pk=appointment_type.pk)
+        if not others.exists():
+            raise LastActiveType()
+        appointment_type.is_active = False
+        appointment_type.save(update_fields=["is_active"])
+    return appointment_type
