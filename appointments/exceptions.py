@@ -60,3 +60,8 @@ class InvalidTransition(BookingError):
 class IdempotencyKeyReused(BookingError):
     code = "idempotency_key_reused"
     default_message = _("This request key was already used for a different booking.")
+
+
+class NotStartedYet(BookingError):
+    code = "not_started_yet"
+    default_message = _("Attendance can be marked only once the appointment has started.")

@@ -1,4 +1,4 @@
-"""Booking, cancelling and rescheduling: the only code that writes appointments.
+"""Booking, cancelling, rescheduling and marking attendance: the only code that writes appointments.
 
 Locking duties, in the one order every function here follows so that no two of them
 can deadlock: the patient row, then the doctor row, then the appointment row.
@@ -31,6 +31,7 @@ from appointments.exceptions import (
     IdempotencyKeyReused,
     InvalidTransition,
     NotBookable,
+    NotStartedYet,
     PatientOverlap,
     SlotUnavailable,
     TooFarAhead,
@@ -190,6 +191,39 @@ def reschedule_appointment(
         with _guard_violations_as_domain_errors():
             _audited_save(locked, actor=rescheduled_by, why=why)
         notifications.queue_for_change(locked, Notification.Kind.RESCHEDULED)
+    return locked
+
+
+# The audit reason recorded for each attendance outcome.
+ATTENDANCE_REASONS = {Status.COMPLETED: "marked completed", Status.NO_SHOW: "marked no-show"}
+
+
+def mark_attendance(
+    *, appointment: Appointment, status: Status, marked_by: User | None
+) -> Appointment:
+    """Record that a booked appointment took place (``COMPLETED``) or that the patient did
+    not come (``NO_SHOW``). Only once it has started; no email is sent.
+
+    Only the appointment row is locked: the slot stays taken either way, so neither the
+    patient's nor the doctor's other bookings are read. Marking it again with the same
+    outcome changes nothing, so a retried POST is safe."""
+    if status not in ATTENDANCE_REASONS:
+        raise ValueError("status must be COMPLETED or NO_SHOW")
+    with transaction.atomic():
+        locked = (
+            Appointment.objects.select_for_update()
+            .select_related("doctor__clinic")
+            .get(pk=appointment.pk)
+        )
+        if locked.status == status:
+            return locked
+        if locked.status != Status.BOOKED:
+            raise InvalidTransition()
+        if locked.starts_at > timezone.now():
+            raise NotStartedYet()
+        locked.status = status
+        locked.sequence += 1
+        _audited_save(locked, actor=marked_by, why=ATTENDANCE_REASONS[status])
     return locked
 
 

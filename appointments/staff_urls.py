@@ -2,6 +2,13 @@
 
 from django.urls import path
 
+from appointments import staff_views
+
 app_name = "staff_appointments"
 
-urlpatterns: list[object] = []
+urlpatterns = [
+    path("calendar/", staff_views.calendar, name="calendar"),
+    path("appointments/<int:pk>/", staff_views.detail, name="detail"),
+    path("appointments/<int:pk>/cancel/", staff_views.cancel, name="cancel"),
+    path("appointments/<int:pk>/attendance/", staff_views.attendance, name="attendance"),
+]

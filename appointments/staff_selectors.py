@@ -1,0 +1,206 @@
+"""Reads of appointments for the staff pages: a clinic's calendar and one appointment's
+record (its audit history, its emails, the patient's attendance).
+
+Every read starts from ``appointments_for_staff`` or ``calendar_clinic``, which see only
+the clinics the user works for (``accounts.selectors.staff_clinics``): another clinic's
+appointment or calendar is simply not found.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.http import urlencode
+
+from accounts.models import User
+from accounts.selectors import staff_clinics
+from appointments.models import Appointment, AppointmentQuerySet, Notification, Status
+from scheduling.models import Clinic, Doctor
+from scheduling.selectors import local_day_bounds, monday_of
+
+CalendarView = Literal["day", "week"]
+DAY = dt.timedelta(days=1)
+WEEK = dt.timedelta(days=7)
+
+
+def appointments_for_staff(user: User | AnonymousUser) -> AppointmentQuerySet:
+    """The appointments of the clinics ``user`` works for, with what the pages show."""
+    return Appointment.objects.filter(
+        doctor__clinic__in=staff_clinics(user).values("pk")
+    ).select_related("patient__user", "doctor__clinic", "appointment_type")
+
+
+def calendar_clinic(user: User | AnonymousUser, clinic_id: int | None) -> Clinic:
+    """The clinic ``clinic_id``, or the user's first clinic when None.
+
+    Raises ``Clinic.DoesNotExist`` for a clinic the user does not work for."""
+    clinics = staff_clinics(user)
+    if clinic_id is not None:
+        clinics = clinics.filter(pk=clinic_id)
+    clinic = clinics.first()
+    if clinic is None:
+        raise Clinic.DoesNotExist()
+    return clinic
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorColumn:
+    doctor: Doctor
+    appointments: list[Appointment]
+
+
+@dataclass(frozen=True, slots=True)
+class CalendarDay:
+    date: dt.date
+    columns: list[DoctorColumn]
+
+
+@dataclass(frozen=True, slots=True)
+class StaffCalendar:
+    """A day or a week (Monday to Sunday) of one clinic's appointments, in the clinic's
+    local dates, one column per doctor (or one doctor's only)."""
+
+    clinic: Clinic
+    view: CalendarView
+    first_day: dt.date
+    last_day: dt.date
+    today: dt.date
+    doctors: list[Doctor]
+    doctor: Doctor | None
+    days: list[CalendarDay]
+
+    @property
+    def previous_query(self) -> str:
+        return self.query_for(self.first_day - self.step)
+
+    @property
+    def next_query(self) -> str:
+        return self.query_for(self.first_day + self.step)
+
+    @property
+    def today_query(self) -> str:
+        return self.query_for(self.today)
+
+    @property
+    def step(self) -> dt.timedelta:
+        return WEEK if self.view == "week" else DAY
+
+    def query_for(self, day: dt.date) -> str:
+        """The calendar's query string for ``day``, the rest as it is now."""
+        query: dict[str, str | int] = {"clinic": self.clinic.pk, "view": self.view}
+        if self.doctor is not None:
+            query["doctor"] = self.doctor.pk
+        return urlencode(query | {"date": day.isoformat()})
+
+    @property
+    def shows_today(self) -> bool:
+        return self.first_day <= self.today <= self.last_day
+
+    @property
+    def appointment_count(self) -> int:
+        return sum(len(column.appointments) for day in self.days for column in day.columns)
+
+
+def clinic_calendar(
+    *,
+    clinic: Clinic,
+    view: CalendarView,
+    day: dt.date | None = None,
+    doctor_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> StaffCalendar:
+    """The calendar of ``clinic`` for the day (or the week) of the local date ``day``,
+    today by default. Two queries, however many appointments there are.
+
+    Raises ``Doctor.DoesNotExist`` for a ``doctor_id`` not of this clinic."""
+    zone = clinic.zone
+    today = (now or timezone.now()).astimezone(zone).date()
+    day = day or today
+    first_day = monday_of(day) if view == "week" else day
+    last_day = first_day + (WEEK - DAY if view == "week" else dt.timedelta(0))
+
+    all_doctors = list(clinic.doctors.order_by("name", "pk"))
+    doctor = None
+    if doctor_id is not None:
+        doctor = next((each for each in all_doctors if each.pk == doctor_id), None)
+        if doctor is None:
+            raise Doctor.DoesNotExist()
+
+    start, end = local_day_bounds(first_day, last_day, zone)
+    appointments = (
+        Appointment.objects.filter(doctor__clinic=clinic)
+        .overlapping(start, end)
+        .select_related("patient__user", "appointment_type")
+        .order_by("starts_at", "pk")
+    )
+    if doctor is not None:
+        appointments = appointments.filter(doctor=doctor)
+
+    by_cell: dict[tuple[dt.date, int], list[Appointment]] = {}
+    for appointment in appointments:
+        local_date = appointment.starts_at.astimezone(zone).date()
+        by_cell.setdefault((local_date, appointment.doctor_id), []).append(appointment)
+    booked_doctor_ids = {doctor_id for _date, doctor_id in by_cell}
+    # Inactive doctors get a column only when they still have appointments to show.
+    shown = (
+        [doctor]
+        if doctor
+        else [each for each in all_doctors if each.is_active or each.pk in booked_doctor_ids]
+    )
+    days = []
+    current = first_day
+    while current <= last_day:
+        columns = [DoctorColumn(each, by_cell.get((current, each.pk), [])) for each in shown]
+        days.append(CalendarDay(current, columns))
+        current += DAY
+    return StaffCalendar(
+        clinic=clinic,
+        view=view,
+        first_day=first_day,
+        last_day=last_day,
+        today=today,
+        doctors=all_doctors,
+        doctor=doctor,
+        days=days,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Attendance:
+    """How often the patient came, or did not, to this clinic's appointments."""
+
+    completed: int
+    no_shows: int
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentRecord:
+    appointment: Appointment
+    history: list[Any]
+    notifications: list[Notification]
+    attendance: Attendance
+
+
+def appointment_record(appointment: Appointment) -> AppointmentRecord:
+    """What the staff detail page shows beside the appointment itself."""
+    history = list(appointment.history.select_related("history_user").order_by("-history_date"))
+    counts = Appointment.objects.filter(
+        patient_id=appointment.patient_id, doctor__clinic_id=appointment.doctor.clinic_id
+    ).aggregate(
+        completed=Count("pk", filter=Q(status=Status.COMPLETED)),
+        no_shows=Count("pk", filter=Q(status=Status.NO_SHOW)),
+    )
+    return AppointmentRecord(
+        appointment=appointment,
+        history=history,
+        notifications=list(appointment.notifications.order_by("due_at", "pk")),
+        attendance=Attendance(completed=counts["completed"], no_shows=counts["no_shows"]),
+    )
+
+
+def can_mark_attendance(appointment: Appointment, now: dt.datetime) -> bool:
+    """Whether ``mark_attendance`` would accept it now (it stays the authority)."""
+    return appointment.status == Status.BOOKED and appointment.starts_at <= now
