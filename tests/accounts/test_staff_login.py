@@ -541,31 +541,28 @@ def test_the_staff_page_sends_a_patient_to_the_staff_sign_in(client):
     assert client.get(reverse("staff:home"))["Location"].startswith(reverse("staff:login"))
 
 
-def test_the_staff_page_lists_the_members_clinics_with_links_into_the_admin(client):
+def test_the_staff_page_lists_the_members_clinics_with_their_staff_pages(client):
     lindenhof, westend = make_clinic(name="Lindenhof"), make_clinic(name="Westend")
-    staff = make_staff(clinics=(lindenhof,))
-    staff.user_permissions.add(Permission.objects.get(codename="view_appointment"))
-    log_in_staff(client, staff)
+    log_in_staff(client, make_staff(clinics=(lindenhof,)))
 
     page = client.get(reverse("staff:home")).text
 
     assert "Lindenhof" in page
     assert "Westend" not in page
-    appointments = reverse("admin:appointments_appointment_changelist")
-    assert f"{appointments}?doctor__clinic__id__exact={lindenhof.pk}&amp;when=upcoming" in page
-    assert f"?doctor__clinic__id__exact={westend.pk}" not in page
-    assert "Doctors and their hours" not in page  # no permission to view doctors
+    assert f"{reverse('staff_appointments:calendar')}?clinic={lindenhof.pk}" in page
+    assert f"?clinic={westend.pk}" not in page
+    assert reverse("admin:index") not in page
 
 
-def test_staff_without_admin_permissions_see_their_clinics_and_no_links(client):
-    clinic = make_clinic(name="Lindenhof")
-    log_in_staff(client, make_staff(clinics=(clinic,)))
+def test_the_admin_is_for_superusers_only_even_with_admin_permissions(client):
+    # The admin shows every clinic's data; clinic staff use the staff pages instead.
+    staff = make_staff(clinics=(make_clinic(),))
+    staff.user_permissions.add(Permission.objects.get(codename="view_appointment"))
+    log_in_staff(client, staff)
 
-    page = client.get(reverse("staff:home")).text
+    response = client.get(reverse("admin:appointments_appointment_changelist"), follow=True)
 
-    assert "Lindenhof" in page
-    assert "appointments/appointment/" not in page
-    assert "cannot open this clinic" in page
+    assert response.status_code == 403
 
 
 def test_staff_of_no_clinic_are_told_how_to_get_one(client, staff):
@@ -600,15 +597,24 @@ def test_the_admin_link_of_a_clinic_lists_only_that_clinics_appointments(
     assert list(response.context["cl"].result_list) == [mine]
 
 
-def test_staff_see_staff_and_admin_links_instead_of_the_patient_links(client, staff):
+def test_staff_see_the_staff_link_instead_of_the_patient_links(client, staff):
     log_in_staff(client, staff)
 
     page = client.get(reverse("staff:home")).text
 
     nav = page[page.index('<nav aria-label="Main">') : page.index("</nav>")]
     assert f'<a href="{reverse("staff:home")}" aria-current="page">Staff</a>' in nav
-    assert f'<a href="{reverse("admin:index")}">Admin</a>' in nav
+    assert reverse("admin:index") not in nav
     assert "My appointments" not in nav
+
+
+def test_superusers_also_see_the_admin_link(client, superuser):
+    log_in_staff(client, superuser)
+
+    page = client.get(reverse("staff:home")).text
+
+    nav = page[page.index('<nav aria-label="Main">') : page.index("</nav>")]
+    assert f'<a href="{reverse("admin:index")}">Admin</a>' in nav
 
 
 # --- Which clinics a staff member may see ---------------------------------------------

@@ -5,7 +5,6 @@ import re
 from base64 import b32decode
 
 import pytest
-from django.contrib.auth.models import Permission
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
@@ -26,11 +25,10 @@ def authenticator_code(manual_key: str) -> str:
     return f"{totp(secret):06d}"
 
 
-def test_a_staff_member_sets_up_their_authenticator_and_opens_the_admin(page: Page):
+def test_a_staff_member_sets_up_their_authenticator_and_opens_the_calendar(page: Page):
     lindenhof = make_clinic(name="Lindenhof Practice")
     make_clinic(name="Westend Practice")
     staff = make_staff(EMAIL, clinics=(lindenhof,))
-    staff.user_permissions.add(Permission.objects.get(codename="view_appointment"))
 
     page.goto("/staff/login/")
     page.get_by_label("Email address").fill(EMAIL)
@@ -53,10 +51,23 @@ def test_a_staff_member_sets_up_their_authenticator_and_opens_the_admin(page: Pa
     expect(nav.get_by_role("link", name="My appointments")).to_have_count(0)
     screenshot(page, "staff-home")
 
-    page.get_by_role("link", name="Upcoming appointments").click()
-    expect(page).to_have_url(re.compile(rf"doctor__clinic__id__exact={lindenhof.pk}"))
-    expect(page.get_by_role("heading", name="Select appointment to view")).to_be_visible()
+    expect(nav.get_by_role("link", name="Admin")).to_have_count(0)  # superusers only
 
-    page.go_back()
-    nav.get_by_role("link", name="Admin").click()
+    page.get_by_role("link", name="Today's appointments calendar").click()
+    expect(page).to_have_url(re.compile(rf"/staff/calendar/\?clinic={lindenhof.pk}"))
+    expect(page.get_by_role("heading", name="Appointments at Lindenhof Practice")).to_be_visible()
+
+
+def test_a_superuser_signs_in_on_the_staff_page_and_opens_the_admin(page: Page):
+    make_staff(EMAIL, is_superuser=True)
+
+    page.goto("/admin/")
+    expect(page).to_have_url(re.compile(r"/staff/login/"))
+    page.get_by_label("Email address").fill(EMAIL)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    code = authenticator_code(page.locator("#manual-key").inner_text())
+    page.get_by_label("6-digit code from your authenticator app").fill(code)
+    page.get_by_role("button", name="Confirm and sign in").click()
+
     expect(page.get_by_role("heading", name="Site administration")).to_be_visible()

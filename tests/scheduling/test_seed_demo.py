@@ -7,6 +7,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import Patient, User
+from accounts.selectors import staff_clinics
 from appointments.models import ACTIVE_STATUSES, Appointment, Status
 from scheduling.models import Clinic, Doctor, TimeOff, WeeklyAvailability
 from tests.factories import book, local, make_doctor, make_patient, make_user
@@ -139,6 +140,14 @@ def test_it_creates_logins_to_try_and_prints_them():
     assert patient.appointments.filter(starts_at__gt=now, status=Status.BOOKED).count() == 2
     assert "admin@example.com / admin" in output
     assert "staff@example.com / staff" in output
+
+
+def test_the_demo_staff_login_works_in_every_demo_clinic():
+    seed_demo(clinics=2)
+
+    staff = User.objects.get(email="staff@example.com")
+    assert set(staff_clinics(staff)) == set(Clinic.objects.all())
+    assert Clinic.objects.count() == 2
 
 
 def test_it_leaves_an_existing_login_as_it_is():

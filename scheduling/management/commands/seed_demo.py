@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from accounts.models import Patient, User
+from accounts.models import Patient, StaffMembership, StaffRole, User
 from appointments.models import Appointment, Status
 from scheduling.availability import (
     BookingWindow,
@@ -377,6 +377,12 @@ def seed(
     presets = [preset_for(index) for index in range(clinics)]
     saved_clinics = create_clinics(presets)
     logins = create_logins()
+    # The demo staff login works in every demo clinic (the staff pages show only a
+    # member's clinics).
+    for clinic in saved_clinics:
+        StaffMembership.objects.get_or_create(
+            user=logins.staff, clinic=clinic, defaults={"role": StaffRole.CLINIC_ADMIN}
+        )
     demo_doctors = create_doctors(saved_clinics, presets, doctors, weeks, rng, now)
     demo_patients = create_patients(presets, patients, rng, now)
     appointments = book_appointments(
@@ -841,7 +847,7 @@ def describe_logins(logins: Logins) -> str:
     lines = ["Logins to try:"]
     for (email, password), role in (
         (ADMIN_LOGIN, "superuser, /admin/"),
-        (STAFF_LOGIN, "staff"),
+        (STAFF_LOGIN, "clinic staff, /staff/"),
         (PATIENT_LOGIN, "patient with appointments; sign in with the emailed code"),
     ):
         if email in logins.created:
