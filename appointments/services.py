@@ -23,9 +23,10 @@ from contextlib import contextmanager
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Patient, User
-from appointments import db_guards, notifications
+from appointments import db_guards, notifications, staff_selectors
 from appointments.exceptions import (
     ChangeWindowClosed,
     IdempotencyKeyReused,
@@ -39,6 +40,7 @@ from appointments.exceptions import (
     TooSoon,
 )
 from appointments.models import Appointment, Notification, Status
+from clinic.errors import DomainError
 from scheduling.models import AppointmentType, Doctor
 from scheduling.selectors import booking_window, doctor_free_slots
 
@@ -136,6 +138,64 @@ def cancel_appointment(
         )
         notifications.queue_for_change(locked, Notification.Kind(locked.status))
     return locked
+
+
+def cancel_doctor_day(
+    *, doctor: Doctor, day: dt.date, reason: str, cancelled_by: User
+) -> list[Appointment]:
+    """Cancel, for the clinic, every booked appointment of ``doctor`` on the clinic-local
+    date ``day`` that has not started yet (a sick day). All or none: one transaction.
+
+    Locks the doctor row first, so no booking of that doctor can commit meanwhile (and
+    none is missed), then each appointment row through ``cancel_appointment``, whose
+    savepoints sit inside this transaction. That is the documented order (doctor before
+    appointment); no patient row is locked."""
+    reason = reason.strip()
+    if not reason:
+        raise ValueError("a sick day needs a reason: the patients are told it")
+    with transaction.atomic():
+        Doctor.objects.select_for_update().filter(pk=doctor.pk).values_list("pk").get()
+        remaining = staff_selectors.remaining_booked_on_day(
+            doctor=doctor, day=day, now=timezone.now()
+        )
+        return [
+            cancel_appointment(
+                appointment=appointment,
+                cancelled_by=cancelled_by,
+                reason=reason,
+                by_clinic=True,
+            )
+            for appointment in remaining
+        ]
+
+
+class EmailTaken(DomainError):
+    code = "email_taken"
+    default_message = _(
+        "Someone already has an account with this email address. Search for them instead."
+    )
+
+
+def create_patient(*, email: str, full_name: str, phone: str, date_of_birth: dt.date) -> Patient:
+    """Register a patient for the clinic (a booking taken by phone).
+
+    The account gets an unusable password: the patient signs in later with a code
+    emailed to ``email``. Raises ``EmailTaken`` when the address is in use, also when a
+    concurrent registration wins the race (the unique index decides)."""
+    email = User.objects.normalize_email(email.strip()).lower()
+    if User.objects.filter(email=email).exists():
+        raise EmailTaken()
+    try:
+        with transaction.atomic():
+            user = User.objects.create_user(email)  # no password: set unusable
+            return Patient.objects.create(
+                user=user,
+                full_name=full_name.strip(),
+                phone=phone.strip(),
+                date_of_birth=date_of_birth,
+            )
+    except IntegrityError as error:
+        raise EmailTaken() from error
 
 
 def reschedule_appointment(

@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.http import urlencode
 
-from accounts.models import User
+from accounts.models import Patient, User
 from accounts.selectors import staff_clinics
 from appointments.models import Appointment, AppointmentQuerySet, Notification, Status
-from scheduling.models import Clinic, Doctor
+from scheduling.models import AppointmentType, Clinic, Doctor
 from scheduling.selectors import local_day_bounds, monday_of
 
 CalendarView = Literal["day", "week"]
@@ -204,3 +204,62 @@ def appointment_record(appointment: Appointment) -> AppointmentRecord:
 def can_mark_attendance(appointment: Appointment, now: dt.datetime) -> bool:
     """Whether ``mark_attendance`` would accept it now (it stays the authority)."""
     return appointment.status == Status.BOOKED and appointment.starts_at <= now
+
+
+def staff_doctor(user: User | AnonymousUser, doctor_id: int) -> Doctor:
+    """The doctor ``doctor_id`` of a clinic ``user`` works for.
+
+    Raises ``Doctor.DoesNotExist`` for any other doctor."""
+    return Doctor.objects.select_related("clinic").get(
+        pk=doctor_id, clinic__in=staff_clinics(user).values("pk")
+    )
+
+
+def remaining_booked_on_day(
+    *, doctor: Doctor, day: dt.date, now: dt.datetime
+) -> AppointmentQuerySet:
+    """The booked appointments of ``doctor`` starting on the clinic-local date ``day``
+    and after ``now``: what a sick day cancels."""
+    start, end = local_day_bounds(day, day, doctor.clinic.zone)
+    return (
+        Appointment.objects.filter(
+            doctor=doctor,
+            status=Status.BOOKED,
+            starts_at__gte=start,
+            starts_at__lt=end,
+            starts_at__gt=now,
+        )
+        .select_related("patient__user", "appointment_type")
+        .order_by("starts_at", "pk")
+    )
+
+
+def search_patients(query: str) -> QuerySet[Patient]:
+    """Patients whose name, email or phone contains ``query`` (all patients when blank).
+
+    Every patient, not only those with appointments at the user's clinics: in this
+    deployment patients are shared by all clinics, and a first-time caller has no
+    appointment anywhere yet. The staff page shows only name, email, phone and date of
+    birth; appointments stay behind ``appointments_for_staff``."""
+    patients = Patient.objects.select_related("user").order_by("full_name", "pk")
+    query = query.strip()
+    if query:
+        patients = patients.filter(
+            Q(full_name__icontains=query)
+            | Q(user__email__icontains=query)
+            | Q(phone__icontains=query)
+        )
+    return patients
+
+
+def bookable_types_for_staff(user: User | AnonymousUser) -> QuerySet[AppointmentType]:
+    """The active appointment types of the active doctors of the user's clinics."""
+    return (
+        AppointmentType.objects.filter(
+            is_active=True,
+            doctor__is_active=True,
+            doctor__clinic__in=staff_clinics(user).values("pk"),
+        )
+        .select_related("doctor__clinic")
+        .order_by("doctor__clinic__name", "doctor__name", "doctor_id", "duration", "pk")
+    )

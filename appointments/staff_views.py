@@ -1,4 +1,5 @@
-"""The staff calendar and the staff page of one appointment, under /staff/.
+"""The staff calendar, the staff page of one appointment, the sick-day cancellation of
+the rest of a doctor's day, and booking for a patient by phone, under /staff/.
 
 Clinic isolation: every view reads through ``staff_selectors``, which see only the
 clinics the signed-in user works for, so another clinic's calendar or appointment is a
@@ -6,25 +7,48 @@ clinics the signed-in user works for, so another clinic's calendar or appointmen
 marking attendance live in ``services.py``; a refusal is shown on the page with a 400.
 """
 
+import datetime as dt
+
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.http import urlencode
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from accounts.decorators import staff_required
-from accounts.models import User
+from accounts.models import Patient, User
 from accounts.selectors import staff_clinics
-from appointments import staff_selectors
+from appointments import selectors, staff_selectors
 from appointments.exceptions import BookingError
+from appointments.forms import new_booking_key
 from appointments.models import Appointment, Status
-from appointments.services import cancel_appointment, mark_attendance
-from appointments.staff_forms import AttendanceForm, CalendarQueryForm, StaffCancelForm
-from appointments.views import describe
-from scheduling.models import Clinic, Doctor
+from appointments.services import (
+    EmailTaken,
+    book_appointment,
+    cancel_appointment,
+    cancel_doctor_day,
+    create_patient,
+    mark_attendance,
+)
+from appointments.staff_forms import (
+    AttendanceForm,
+    CalendarQueryForm,
+    NewPatientForm,
+    PatientSearchForm,
+    SickDayForm,
+    StaffBookingForm,
+    StaffBookingQueryForm,
+    StaffCancelForm,
+)
+from appointments.views import describe, error_status
+from scheduling.models import AppointmentType, Clinic, Doctor
+
+PATIENTS_PER_PAGE = 25
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -107,6 +131,141 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
     except BookingError as error:
         return _render_detail(request, appointment, error=error)
     messages.success(request, f"Marked {marked.get_status_display().lower()}: {describe(marked)}.")
+    return _back_to(appointment)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def cancel_day(request: HttpRequest, doctor_id: int, day: str) -> HttpResponse:
+    """A sick day: GET shows which appointments would go and asks for the reason (the
+    confirm step); POST cancels them all."""
+    try:
+        doctor = staff_selectors.staff_doctor(request.user, doctor_id)
+        local_day = dt.date.fromisoformat(day)
+    except (Doctor.DoesNotExist, ValueError) as missing:
+        raise Http404("No such doctor or day.") from missing
+
+    form = SickDayForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        cancelled = cancel_doctor_day(
+            doctor=doctor,
+            day=local_day,
+            reason=form.cleaned_data["reason"],
+            cancelled_by=_user(request),
+        )
+        messages.success(
+            request,
+            f"Cancelled {len(cancelled)} appointment{'s' if len(cancelled) != 1 else ''}; "
+            "the patients are being emailed.",
+        )
+        query: dict[str, str | int] = {
+            "clinic": doctor.clinic_id,
+            "date": local_day.isoformat(),
+            "doctor": doctor.pk,
+        }
+        calendar_url = reverse("staff_appointments:calendar")
+        return HttpResponseRedirect(f"{calendar_url}?{urlencode(query)}", status=303)
+
+    remaining = staff_selectors.remaining_booked_on_day(
+        doctor=doctor, day=local_day, now=timezone.now()
+    )
+    context = {"doctor": doctor, "clinic": doctor.clinic, "day": local_day, "form": form}
+    context["appointments"] = list(remaining)
+    return render(
+        request,
+        "appointments/staff/cancel_day.html",
+        context,
+        status=400 if form.errors else 200,
+    )
+
+
+@require_GET
+@staff_required
+def patients(request: HttpRequest) -> HttpResponse:
+    """Find a patient who phoned, by name, email or phone."""
+    form = PatientSearchForm(request.GET)
+    query = form.cleaned_data["q"] if form.is_valid() else ""
+    found = staff_selectors.search_patients(query)
+    page = Paginator(found, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    context = {
+        "form": form,
+        "page": page,
+        "page_query": urlencode({"q": query}) if query else "",
+    }
+    return render(request, "appointments/staff/patients.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def new_patient(request: HttpRequest) -> HttpResponse:
+    form = NewPatientForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            patient = create_patient(**form.cleaned_data)
+        except EmailTaken as error:
+            form.add_error("email", error.message)
+        else:
+            messages.success(request, f"Registered {patient.full_name}.")
+            url = reverse("staff_appointments:book_for_patient", args=[patient.pk])
+            return HttpResponseRedirect(url, status=303)
+    status = 400 if form.errors else 200
+    return render(request, "appointments/staff/new_patient.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def book_for_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """Book for a patient on the phone, in three steps on one page: choose the doctor and
+    type, then a free time from a week of them, then confirm."""
+    patient = get_object_or_404(Patient.objects.select_related("user"), pk=patient_id)
+    template = "appointments/staff/book.html"
+    context: dict[str, object] = {"patient": patient}
+    query = StaffBookingQueryForm(request.GET)
+    if not query.is_valid():
+        problems = [error for errors in query.errors.values() for error in errors]
+        return render(request, template, context | {"problems": problems}, status=400)
+
+    types = staff_selectors.bookable_types_for_staff(request.user)
+    if query.cleaned_data["type"] is None:
+        return render(request, template, context | {"types": types})
+    try:
+        appointment_type = types.get(pk=query.cleaned_data["type"])
+    except AppointmentType.DoesNotExist as missing:
+        raise Http404("No such appointment type at your clinics.") from missing
+    doctor = appointment_type.doctor
+    context |= {"appointment_type": appointment_type, "doctor": doctor, "clinic": doctor.clinic}
+
+    starts_at = query.cleaned_data["start"]
+    if starts_at is None:
+        week = selectors.free_week(
+            doctor=doctor,
+            appointment_type=appointment_type,
+            day=query.cleaned_data["week"] or timezone.now().astimezone(doctor.clinic.zone).date(),
+        )
+        return render(request, template, context | {"week": week})
+
+    context["starts_at"] = starts_at
+    if request.method == "GET":
+        form = StaffBookingForm(initial={"booking_key": new_booking_key()})
+        return render(request, template, context | {"form": form})
+    form = StaffBookingForm(request.POST)
+    context["form"] = form
+    if not form.is_valid():
+        return render(request, template, context, status=400)
+    try:
+        appointment = book_appointment(
+            patient=patient,
+            doctor=doctor,
+            appointment_type=appointment_type,
+            starts_at=starts_at,
+            reason=form.cleaned_data["reason"],
+            booked_by=_user(request),
+            booking_key=form.cleaned_data["booking_key"],
+        )
+    except BookingError as error:
+        context |= {"error": error, "form": None}
+        return render(request, template, context, status=error_status(error))
+    messages.success(request, f"Booked for {patient.full_name}: {describe(appointment)}.")
     return _back_to(appointment)
 
 
