@@ -234,14 +234,21 @@ def remaining_booked_on_day(
     )
 
 
-def search_patients(query: str) -> QuerySet[Patient]:
-    """Patients whose name, email or phone contains ``query`` (all patients when blank).
+def patients_for_staff(user: User | AnonymousUser) -> QuerySet[Patient]:
+    """The patients a staff member may see: those with an appointment at one of their
+    clinics, and those with no appointment anywhere yet (a first-time caller, or someone
+    who signed up online and has not booked). A patient known only to another clinic
+    stays that clinic's data."""
+    clinics = staff_clinics(user).values("pk")
+    return Patient.objects.filter(
+        Q(appointments__doctor__clinic__in=clinics) | Q(appointments__isnull=True)
+    ).distinct()
 
-    Every patient, not only those with appointments at the user's clinics: in this
-    deployment patients are shared by all clinics, and a first-time caller has no
-    appointment anywhere yet. The staff page shows only name, email, phone and date of
-    birth; appointments stay behind ``appointments_for_staff``."""
-    patients = Patient.objects.select_related("user").order_by("full_name", "pk")
+
+def search_patients(user: User | AnonymousUser, query: str) -> QuerySet[Patient]:
+    """Of ``patients_for_staff``, those whose name, email or phone contains ``query``
+    (all of them when blank)."""
+    patients = patients_for_staff(user).select_related("user").order_by("full_name", "pk")
     query = query.strip()
     if query:
         patients = patients.filter(

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.middleware import HtmxDetails
 
 from accounts.decorators import staff_required
-from accounts.models import Patient, User
+from accounts.models import User
 from accounts.selectors import staff_clinics
 from appointments import selectors, staff_selectors
 from appointments.exceptions import BookingError
@@ -185,7 +185,7 @@ def patients(request: HttpRequest) -> HttpResponse:
     """Find a patient who phoned, by name, email or phone."""
     form = PatientSearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
-    found = staff_selectors.search_patients(query)
+    found = staff_selectors.search_patients(request.user, query)
     page = Paginator(found, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
     context = {
         "form": form,
@@ -217,7 +217,9 @@ def new_patient(request: HttpRequest) -> HttpResponse:
 def book_for_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
     """Book for a patient on the phone, in three steps on one page: choose the doctor and
     type, then a free time from a week of them, then confirm."""
-    patient = get_object_or_404(Patient.objects.select_related("user"), pk=patient_id)
+    patient = get_object_or_404(
+        staff_selectors.patients_for_staff(request.user).select_related("user"), pk=patient_id
+    )
     template = "appointments/staff/book.html"
     context: dict[str, object] = {"patient": patient}
     query = StaffBookingQueryForm(request.GET)

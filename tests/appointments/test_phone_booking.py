@@ -89,6 +89,24 @@ def test_it_finds_a_patient_by_name_email_or_phone(client, staff, petra, max_mei
     assert book_url(petra) in page
 
 
+def test_patients_known_only_to_another_clinic_are_not_found(client, staff, petra, anna):
+    westend_doctor = make_doctor(make_clinic(name="Westend"))
+    book(petra, westend_doctor, local(westend_doctor.clinic, 2026, 3, 9, 10))
+
+    page = client.get(PATIENTS, {"q": "petra"}).text
+
+    assert "Petra Pohl" not in page
+    assert client.get(book_url(petra)).status_code == 404
+
+
+def test_patients_of_both_clinics_are_found(client, staff, petra, anna):
+    westend_doctor = make_doctor(make_clinic(name="Westend"))
+    book(petra, westend_doctor, local(westend_doctor.clinic, 2026, 3, 9, 10))
+    book(petra, anna, local(anna.clinic, 2026, 3, 10, 10))
+
+    assert "Petra Pohl" in client.get(PATIENTS, {"q": "petra"}).text
+
+
 def test_the_calendar_links_to_the_patient_search(client, staff):
     page = client.get(reverse("staff_appointments:calendar")).text
 
