@@ -12,11 +12,12 @@ class EmailForm(forms.Form):
     )
 
 
-class CodeForm(forms.Form):
-    code = forms.RegexField(
-        label="6-digit code",
+def six_digit_code_field(*, label: str, invalid_message: str) -> forms.RegexField:
+    """A field for a 6-digit one-time code, spaces allowed, typed or autofilled."""
+    return forms.RegexField(
+        label=label,
         regex=r"^\s*(\d\s*){6}$",
-        error_messages={"invalid": "Enter the 6 digits from the email."},
+        error_messages={"invalid": invalid_message},
         widget=forms.TextInput(
             attrs={
                 "autocomplete": "one-time-code",
@@ -25,6 +26,12 @@ class CodeForm(forms.Form):
                 "size": 8,
             }
         ),
+    )
+
+
+class CodeForm(forms.Form):
+    code = six_digit_code_field(
+        label="6-digit code", invalid_message="Enter the 6 digits from the email."
     )
 
 
@@ -68,16 +75,7 @@ class StaffPasswordForm(forms.Form):
 
 
 class AuthenticatorCodeForm(forms.Form):
-    code = forms.RegexField(
+    code = six_digit_code_field(
         label="6-digit code from your authenticator app",
-        regex=r"^\s*(\d\s*){6}$",
-        error_messages={"invalid": "Enter the 6 digits your authenticator app shows."},
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "one-time-code",
-                "inputmode": "numeric",
-                "autofocus": True,
-                "size": 8,
-            }
-        ),
+        invalid_message="Enter the 6 digits your authenticator app shows.",
     )
