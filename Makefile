@@ -22,9 +22,11 @@ MANAGE := $(BIN)/python manage.py
 # pytest-xdist, one worker per core: measured on 2 cores with ~300 tests, the PostgreSQL
 # run took 13-17 s instead of 18-21 s (SQLite: 11 s instead of 13 s). pytest-django gives
 # each worker its own test database (test_clinic_gw0, ...), so the race tests race only
-# themselves. A race test holds ~25 connections, so two workers stay well under
-# PostgreSQL's default max_connections (100). `PYTEST_ARGS="-n 0"`: one process (pdb).
-PYTEST := $(BIN)/pytest -n auto $(PYTEST_ARGS)
+# themselves. A race test holds ~25 connections, the API's idempotency race ~50;
+# `--dist loadgroup` runs every test marked xdist_group("postgres_races") on one worker,
+# so at most one of them at a time holds connections, well under PostgreSQL's default
+# max_connections (100). `PYTEST_ARGS="-n 0"`: one process (pdb).
+PYTEST := $(BIN)/pytest -n auto --dist loadgroup $(PYTEST_ARGS)
 
 # Fails with a readable message unless $(1) is Python 3.12 or newer.
 check_python = $(1) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else \

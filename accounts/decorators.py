@@ -9,6 +9,7 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Patient, User
+from accounts.selectors import patient_of
 
 View = Callable[..., HttpResponse]
 
@@ -33,9 +34,8 @@ def patient_required(view: View) -> View:
 
 def current_patient(request: HttpRequest) -> Patient:
     """The patient profile of the logged-in user (created on first login)."""
-    assert request.user.pk is not None, "call only behind patient_required"
-    patient, _created = Patient.objects.get_or_create(user_id=request.user.pk)
-    return patient
+    assert isinstance(request.user, User), "call only behind patient_required"
+    return patient_of(request.user)
 
 
 def is_verified_staff(user: User | AnonymousUser) -> bool:

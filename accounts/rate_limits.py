@@ -24,3 +24,10 @@ def allow(scope: str, identifier: str, *, limit: int, per: dt.timedelta) -> bool
         cache.add(key, 1, timeout=seconds)
         return True
     return count <= limit
+
+
+def seconds_left(per: dt.timedelta) -> int:
+    """Seconds until the current window of length ``per`` ends: when ``allow`` says yes
+    again (a Retry-After)."""
+    seconds = int(per.total_seconds())
+    return seconds - int(time.time()) % seconds

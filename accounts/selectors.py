@@ -10,7 +10,7 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import OuterRef, QuerySet, Subquery
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import StaffMembership, User
+from accounts.models import Patient, StaffMembership, User
 from scheduling.models import Clinic
 
 
@@ -20,6 +20,12 @@ def confirmed_authenticator(user: User) -> TOTPDevice | None:
         TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
     )
     return device
+
+
+def patient_of(user: User) -> Patient:
+    """The patient profile of ``user``, made on first use (after the first sign-in)."""
+    patient, _created = Patient.objects.get_or_create(user=user)
+    return patient
 
 
 def staff_clinics(user: User | AnonymousUser) -> QuerySet[Clinic]:

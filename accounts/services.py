@@ -8,6 +8,7 @@ client address. Nothing here tells whether an account exists.
 """
 
 import datetime as dt
+import math
 
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
@@ -15,11 +16,12 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_email.models import EmailDevice
 
 from accounts.models import Patient, User
-from accounts.rate_limits import allow
+from accounts.rate_limits import allow, seconds_left
 from clinic.errors import DomainError
 
 MAX_WRONG_CODES = 10
@@ -66,14 +68,14 @@ def request_login_code(*, email: str, client_address: str) -> None:
     if not allow(
         "login-code-email", email, limit=CODE_REQUESTS_PER_EMAIL[0], per=CODE_REQUESTS_PER_EMAIL[1]
     ):
-        raise TooManyRequests()
+        raise TooManyRequests(retry_after=seconds_left(CODE_REQUESTS_PER_EMAIL[1]))
     if not allow(
         "login-code-address",
         client_address,
         limit=CODE_REQUESTS_PER_ADDRESS[0],
         per=CODE_REQUESTS_PER_ADDRESS[1],
     ):
-        raise TooManyRequests()
+        raise TooManyRequests(retry_after=seconds_left(CODE_REQUESTS_PER_ADDRESS[1]))
 
     with transaction.atomic():
         user, _created = User.objects.get_or_create(
@@ -103,7 +105,7 @@ def verify_login_code(*, email: str, code: str, client_address: str) -> tuple[Us
         limit=VERIFICATIONS_PER_ADDRESS[0],
         per=VERIFICATIONS_PER_ADDRESS[1],
     ):
-        raise TooManyRequests()
+        raise TooManyRequests(retry_after=seconds_left(VERIFICATIONS_PER_ADDRESS[1]))
     code = "".join(code.split())
     device = (
         EmailDevice.objects.select_related("user")
@@ -119,9 +121,11 @@ def verify_login_code(*, email: str, code: str, client_address: str) -> tuple[Us
         raise WrongCode()
     if device.throttling_failure_count >= MAX_WRONG_CODES:
         raise CodeVoid()
-    allowed, _details = device.verify_is_allowed()
+    allowed, details = device.verify_is_allowed()
     if not allowed:
-        raise SlowDown()
+        locked_until = (details or {}).get("locked_until")
+        wait = (locked_until - timezone.now()).total_seconds() if locked_until else 1
+        raise SlowDown(retry_after=max(1, math.ceil(wait)))
     if device.verify_token(code):
         return device.user, device
     device.refresh_from_db()

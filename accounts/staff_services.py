@@ -22,7 +22,7 @@ from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
-from accounts.rate_limits import allow
+from accounts.rate_limits import allow, seconds_left
 from accounts.selectors import confirmed_authenticator
 from accounts.services import LoginError, TooManyRequests, normalize_email
 
@@ -72,10 +72,10 @@ def authenticate_staff(
     email = normalize_email(email)
     limit, per = PASSWORD_ATTEMPTS_PER_EMAIL
     if not allow("staff-password-email", email, limit=limit, per=per):
-        raise TooManyRequests()
+        raise TooManyRequests(retry_after=seconds_left(per))
     limit, per = PASSWORD_ATTEMPTS_PER_ADDRESS
     if not allow("staff-password-address", client_address, limit=limit, per=per):
-        raise TooManyRequests()
+        raise TooManyRequests(retry_after=seconds_left(per))
     user = authenticate(request, username=email, password=password)
     # One answer for every refusal, so the page does not tell which emails are staff.
     if not isinstance(user, User) or not user.is_staff or not user.is_active:
@@ -160,5 +160,6 @@ def _raise_unless_accepted(accepted: bool, wait_until: dt.datetime | None) -> No
     else:
         wait = timeuntil(wait_until)
     raise AuthenticatorSlowDown(
-        str(_("Too many wrong codes. Please wait %(wait)s, then try again.")) % {"wait": wait}
+        str(_("Too many wrong codes. Please wait %(wait)s, then try again.")) % {"wait": wait},
+        retry_after=seconds,
     )

@@ -49,7 +49,9 @@ def login_start(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/login.html",
-        {"form": form, "next": request.GET.get("next", "")},
+        # After a refused POST the hidden field carries `next` (the form posts to a URL
+        # without a query string).
+        {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")},
         status=status,
     )
 
@@ -108,6 +110,10 @@ def profile(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/profile.html",
-        {"form": form, "patient": patient, "next": request.GET.get("next", "")},
+        {
+            "form": form,
+            "patient": patient,
+            "next": request.POST.get("next") or request.GET.get("next", ""),
+        },
         status=400 if form.errors else 200,
     )

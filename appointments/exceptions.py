@@ -65,3 +65,15 @@ class IdempotencyKeyReused(BookingError):
 class NotStartedYet(BookingError):
     code = "not_started_yet"
     default_message = _("Attendance can be marked only once the appointment has started.")
+
+
+class ProfileIncomplete(BookingError):
+    code = "profile_incomplete"
+    default_message = _(
+        "The patient's name, phone number and date of birth are needed before booking."
+    )
+
+
+class ReasonRequired(BookingError):
+    code = "reason_required"
+    default_message = _("Give the reason for cancelling: the patient is told it.")

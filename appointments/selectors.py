@@ -7,6 +7,9 @@ filled in), the check here mirrors the service's and the service stays the autho
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.db.models import Q
 
 from accounts.models import Patient
 from appointments.exceptions import NotBookable
@@ -16,6 +19,7 @@ from scheduling.selectors import (
     DaySlots,
     booking_window,
     doctor_free_slots,
+    local_day_bounds,
     monday_of,
     week_of_slots,
 )
@@ -28,6 +32,16 @@ def appointments_of(patient: Patient) -> AppointmentQuerySet:
     return Appointment.objects.filter(patient=patient).select_related(
         "doctor__clinic", "appointment_type"
     )
+
+
+def starting_on_local_date(appointments: AppointmentQuerySet, day: dt.date) -> AppointmentQuerySet:
+    """Those of ``appointments`` that start on ``day`` in their own clinic's zone (one
+    deployment's clinics may differ): one UTC range per clinic, in one query."""
+    on_day = Q(pk__in=[])  # matches nothing: no clinic, no appointment
+    for clinic_id, zone_name in Clinic.objects.values_list("pk", "timezone"):
+        start, end = local_day_bounds(day, day, ZoneInfo(zone_name))
+        on_day |= Q(doctor__clinic_id=clinic_id, starts_at__gte=start, starts_at__lt=end)
+    return appointments.filter(on_day)
 
 
 def patient_appointments(

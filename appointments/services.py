@@ -34,6 +34,8 @@ from appointments.exceptions import (
     NotBookable,
     NotStartedYet,
     PatientOverlap,
+    ProfileIncomplete,
+    ReasonRequired,
     SlotUnavailable,
     TooFarAhead,
     TooManyUpcoming,
@@ -70,6 +72,8 @@ def book_appointment(
         raise NotBookable()
     if not doctor.is_active:
         raise NotBookable()
+    if not patient.is_complete:
+        raise ProfileIncomplete()
     if timezone.is_naive(starts_at):
         raise ValueError("starts_at must be timezone-aware")
 
@@ -82,8 +86,8 @@ def book_appointment(
         # Re-check everything now that no competing booking can commit.
         if booking_key and (earlier := _booked_with_key(patient, booking_key)):
             return _same_booking_or_raise(earlier, doctor, appointment_type, starts_at)
-        ends_at = starts_at + appointment_type.duration
         _check_slot(doctor=doctor, appointment_type=appointment_type, starts_at=starts_at)
+        ends_at = starts_at + appointment_type.duration
         _check_patient_rules(patient=patient, doctor=doctor, starts_at=starts_at, ends_at=ends_at)
 
         appointment = Appointment(
@@ -111,10 +115,14 @@ def cancel_appointment(
 ) -> Appointment:
     """Cancel a booked appointment. Cancelling a cancelled one changes nothing and
     returns it as it is, so a retried cancel is safe. Patients can cancel only until the
-    clinic's cutoff; the clinic can cancel any time."""
+    clinic's cutoff; the clinic can cancel any time, and must say why (the patient's
+    email tells them)."""
     with transaction.atomic():
+        # of=("self",): lock the appointment row only. Without it PostgreSQL also locks
+        # the joined doctor and clinic rows, out of the documented order (a reschedule
+        # holding the doctor and waiting for this appointment would deadlock with us).
         locked = (
-            Appointment.objects.select_for_update()
+            Appointment.objects.select_for_update(of=("self",))
             .select_related("doctor__clinic")
             .get(pk=appointment.pk)
         )
@@ -122,10 +130,12 @@ def cancel_appointment(
             return locked
         if locked.status != Status.BOOKED:
             raise InvalidTransition()
+        reason = reason.strip()
+        if by_clinic and not reason:
+            raise ReasonRequired()
         if not by_clinic:
             _check_change_window(locked)
 
-        reason = reason.strip()
         locked.status = Status.CANCELLED_BY_CLINIC if by_clinic else Status.CANCELLED_BY_PATIENT
         locked.cancellation_reason = reason
         locked.cancelled_at = timezone.now()
@@ -215,7 +225,7 @@ def reschedule_appointment(
     with transaction.atomic():
         lock_patient_and_doctor(patient_id=appointment.patient_id, doctor_id=appointment.doctor_id)
         locked = (
-            Appointment.objects.select_for_update()
+            Appointment.objects.select_for_update(of=("self",))  # not the joined rows
             .select_related("doctor__clinic", "appointment_type", "patient")
             .get(pk=appointment.pk)
         )
@@ -226,13 +236,13 @@ def reschedule_appointment(
         if not by_clinic:
             _check_change_window(locked)
 
-        ends_at = starts_at + locked.appointment_type.duration
         _check_slot(
             doctor=locked.doctor,
             appointment_type=locked.appointment_type,
             starts_at=starts_at,
             ignore_appointment_id=locked.pk,
         )
+        ends_at = starts_at + locked.appointment_type.duration
         _check_patient_rules(
             patient=locked.patient,
             doctor=locked.doctor,
@@ -271,7 +281,7 @@ def mark_attendance(
         raise ValueError("status must be COMPLETED or NO_SHOW")
     with transaction.atomic():
         locked = (
-            Appointment.objects.select_for_update()
+            Appointment.objects.select_for_update(of=("self",))  # not the joined rows
             .select_related("doctor__clinic")
             .get(pk=appointment.pk)
         )

@@ -107,7 +107,12 @@ def book(request: HtmxHttpRequest) -> HttpResponse:
         )
     except BookingError as error:
         return _booking_refused(request, template, context, offer, error)
-    messages.success(request, f"Booked: {describe(appointment)}.")
+    if appointment.is_cancelled:
+        # This form was sent before (the same booking key): its booking was made then and
+        # has been cancelled since. Say so rather than "Booked".
+        messages.info(request, "This booking was made earlier and has since been cancelled.")
+    else:
+        messages.success(request, f"Booked: {describe(appointment)}.")
     return _go_to_appointment(request, appointment)
 
 

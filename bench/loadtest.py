@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/loadtest.py                 # PostgreSQL, 60 s or 30,000 requests
     .venv/bin/python bench/loadtest.py --seconds 20 --concurrency 8
+    .venv/bin/python bench/loadtest.py --api           # the same mix through /api/v1/
 
 What it does, all on this machine:
 
@@ -16,6 +17,8 @@ What it does, all on this machine:
    times, my appointments), 10 % writes (book a free time through the confirmation
    form, cancel it again). Latency is counted from when a request was due, not when it
    was sent, so a server that falls behind is not flattered (no coordinated omission).
+   ``--api`` sends the same mix to the JSON API instead (bearer tokens; doctors, a
+   week of availability, my appointments; bookings with an ``Idempotency-Key``);
    ``--rate 0`` runs closed-loop clients instead, to find the maximum throughput;
 5. prints and writes (``bench/results/latest.md``) p50/p95/p99 per kind of request,
    against the seed's targets (p95 reads 200 ms, writes 500 ms) and our own (ten
@@ -27,6 +30,7 @@ Every request goes to 127.0.0.1 only, and the run is bounded in requests and sec
 import argparse
 import datetime as dt
 import html
+import json
 import os
 import random
 import re
@@ -70,6 +74,9 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
     parser.add_argument("--write-share", type=float, default=0.10)
     parser.add_argument("--port", type=int, default=0, help="0: any free port")
+    parser.add_argument(
+        "--api", action="store_true", help="the JSON API (/api/v1/) instead of the pages"
+    )
     parser.add_argument("--output", type=Path, default=ROOT / "bench" / "results" / "latest.md")
     return parser.parse_args()
 
@@ -103,6 +110,8 @@ def prepare_database(environment: dict[str, str], clients: int) -> dict[str, obj
 
     from accounts.models import Patient
     from appointments.models import Appointment
+    from clinic.api.models import ApiToken
+    from clinic.api.services import issue_token
     from scheduling.models import Doctor
 
     call_command("migrate", verbosity=0)
@@ -117,6 +126,7 @@ def prepare_database(environment: dict[str, str], clients: int) -> dict[str, obj
         .order_by("pk")[:clients]
     )
     sessions = []
+    tokens = [issue_token(user=p.user, kind=ApiToken.Kind.PATIENT)[0] for p in patients]
     for patient in patients:
         device, _ = EmailDevice.objects.get_or_create(
             user=patient.user, name="email", defaults={"confirmed": True}
@@ -129,8 +139,15 @@ def prepare_database(environment: dict[str, str], clients: int) -> dict[str, obj
         store.create()
         sessions.append(store.session_key)
     doctor_ids = list(Doctor.objects.filter(is_active=True).values_list("pk", flat=True))
+    # Each doctor's default appointment type (the shortest), which the API books.
+    type_ids: dict[int, int] = {}
+    for doctor in Doctor.objects.filter(pk__in=doctor_ids).prefetch_related("appointment_types"):
+        active = [t for t in doctor.appointment_types.all() if t.is_active]
+        type_ids[doctor.pk] = min(active, key=lambda t: (t.duration, t.name)).pk
     return {
         "sessions": sessions,
+        "tokens": tokens,
+        "type_ids": type_ids,
         "doctor_ids": doctor_ids,
         "appointments": Appointment.objects.count(),
         "patients": Patient.objects.count(),
@@ -201,6 +218,8 @@ class Results:
 class Client:
     """One signed-in patient with a keep-alive connection, doing the seed's mix."""
 
+    DOCTORS, MINE, CANCEL = "/doctors/", "/appointments/", "/appointments/{}/cancel/"
+
     def __init__(self, port: int, session_key: str, doctor_ids: list[int], seed: int) -> None:
         self.port = port
         self.connection = HTTPConnection(HOST, port, timeout=30)
@@ -212,7 +231,7 @@ class Client:
         self.due: float | None = None
 
     def request(
-        self, method: str, path: str, body: dict[str, str] | None = None
+        self, method: str, path: str, body: dict[str, object] | None = None
     ) -> tuple[int, str, str]:
         headers = {"Host": HOST, "Cookie": self.cookie}
         data = None
@@ -239,7 +258,7 @@ class Client:
         kind: str,
         method: str,
         path: str,
-        body: dict[str, str] | None = None,
+        body: dict[str, object] | None = None,
     ) -> tuple[int, str, str]:
         # Open loop: count from when the request was due (see the module docstring).
         started = self.due if self.due is not None else time.perf_counter()
@@ -262,23 +281,20 @@ class Client:
         if roll < write_share:
             self.write(results)
         elif roll < write_share + 0.25:
-            self.timed(results, "read: doctor list", "GET", "/doctors/")
+            self.timed(results, "read: doctor list", "GET", self.DOCTORS)
         elif roll < write_share + 0.70:
             self.doctor_week(results)
         else:
-            self.timed(results, "read: my appointments", "GET", "/appointments/")
+            self.timed(results, "read: my appointments", "GET", self.MINE)
 
     def write(self, results: Results) -> None:
         if self.booked:
-            appointment = self.booked.pop()
-            self.timed(
-                results,
-                "write: cancel",
-                "POST",
-                f"/appointments/{appointment}/cancel/",
-                {"reason": "load test"},
-            )
+            path = self.CANCEL.format(self.booked.pop())
+            self.timed(results, "write: cancel", "POST", path, {"reason": "load test"})
             return
+        self.book(results)
+
+    def book(self, results: Results) -> None:
         links = SLOT_LINK.findall(self.doctor_week(results))
         if not links:
             return
@@ -295,18 +311,91 @@ class Client:
             self.booked.append(match.group(1))
 
 
+class ApiClient(Client):
+    """The same mix through the JSON API, signed in with a bearer token."""
+
+    DOCTORS, MINE, CANCEL = (
+        "/api/v1/doctors",
+        "/api/v1/appointments",
+        "/api/v1/appointments/{}/cancel",
+    )
+
+    def __init__(
+        self, port: int, token: str, doctor_ids: list[int], type_ids: dict[int, int], seed: int
+    ) -> None:
+        super().__init__(port, "", doctor_ids, seed)
+        self.token = token
+        self.type_ids = type_ids
+        self.last_doctor = doctor_ids[0]
+
+    def request(
+        self, method: str, path: str, body: dict[str, object] | None = None
+    ) -> tuple[int, str, str]:
+        headers = {"Host": HOST, "Authorization": f"Bearer {self.token}"}
+        data = None
+        if body is not None:
+            data = json.dumps(body)
+            headers |= {"Content-Type": "application/json", "Idempotency-Key": str(uuid.uuid4())}
+        try:
+            self.connection.request(method, path, body=data, headers=headers)
+            response = self.connection.getresponse()
+        except (OSError, ConnectionError):
+            self.connection.close()
+            self.connection = HTTPConnection(HOST, self.port, timeout=30)
+            self.connection.request(method, path, body=data, headers=headers)
+            response = self.connection.getresponse()
+        return response.status, response.getheader("Location") or "", response.read().decode()
+
+    def doctor_week(self, results: Results) -> str:
+        doctor = self.random.choice(self.doctor_ids)
+        first = dt.date.today() + dt.timedelta(days=7 * self.random.randint(0, 3))
+        last = first + dt.timedelta(days=6)
+        path = f"/api/v1/doctors/{doctor}/availability?from={first}&to={last}"
+        _status, _location, text = self.timed(results, "read: doctor's week", "GET", path)
+        self.last_doctor = doctor
+        return text
+
+    def book(self, results: Results) -> None:
+        slots = json.loads(self.doctor_week(results) or "[]")
+        if not isinstance(slots, list) or not slots:
+            return
+        slot = self.random.choice(slots[: max(1, len(slots) // 2)])
+        doctor = self.last_doctor
+        status, _location, text = self.timed(
+            results,
+            "write: book",
+            "POST",
+            "/api/v1/appointments",
+            {
+                "doctor": doctor,
+                "appointment_type": self.type_ids[doctor],
+                "start": slot["start"],
+                "reason": "load test",
+            },
+        )
+        if status == 201:
+            self.booked.append(str(json.loads(text)["id"]))
+
+
 def run_load(
     args: argparse.Namespace, port: int, setup: dict[str, object]
 ) -> tuple[Results, float]:
     results = Results()
     sessions: list[str] = setup["sessions"]  # type: ignore[assignment]
     doctor_ids: list[int] = setup["doctor_ids"]  # type: ignore[assignment]
+    tokens: list[str] = setup["tokens"]  # type: ignore[assignment]
+    type_ids: dict[int, int] = setup["type_ids"]  # type: ignore[assignment]
     deadline = time.monotonic() + args.seconds
 
     interval = args.concurrency / args.rate if args.rate else 0.0
 
     def work(number: int) -> None:
-        client = Client(port, sessions[number % len(sessions)], doctor_ids, seed=number)
+        client: Client
+        if args.api:
+            token = tokens[number % len(tokens)]
+            client = ApiClient(port, token, doctor_ids, type_ids, seed=number)
+        else:
+            client = Client(port, sessions[number % len(sessions)], doctor_ids, seed=number)
         # Spread the clients' first requests over one interval.
         next_due = time.perf_counter() + interval * number / args.concurrency
         while time.monotonic() < deadline and results.count < args.max_requests:
@@ -344,6 +433,7 @@ def report(
         f"- machine: {os.cpu_count()} cores; load generator, gunicorn and database share it",
         f"- database: {args.database_url.split('@')[-1]}; {setup['patients']} patients, "
         f"{setup['appointments']} appointments, {len(setup['doctor_ids'])} doctors",  # type: ignore[arg-type]
+        f"- surface: {'JSON API (/api/v1/)' if args.api else 'HTML pages'}",
         f"- gunicorn: {args.workers} sync workers; {args.concurrency} clients; "
         + (f"{args.rate:g} req/s offered (open loop)" if args.rate else "closed loop")
         + f"; write share {args.write_share:.0%}",

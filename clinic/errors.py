@@ -9,6 +9,9 @@ class DomainError(Exception):
     code = "error"
     default_message: str | Promise = _("That did not work. Please try again.")
 
-    def __init__(self, message: str | None = None) -> None:
+    def __init__(self, message: str | None = None, *, retry_after: int | None = None) -> None:
         self.message = str(message or self.default_message)
+        # For a refusal that passes with time: seconds until trying again may work
+        # (the API's Retry-After).
+        self.retry_after = retry_after
         super().__init__(self.message)

@@ -70,9 +70,14 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "simple_history",
     "django_q",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "scheduling",
     "appointments",
+    # The JSON API's own parts: bearer tokens, idempotency keys, problem responses.
+    "clinic.api",
 ]
 
 MIDDLEWARE = [
@@ -246,4 +251,50 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+}
+
+# The JSON API at /api/v1/ (clinic/api, and each app's api.py); docs/api.md describes it.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["clinic.api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_THROTTLE_CLASSES": ["clinic.api.throttling.UserWriteThrottle"],
+    "DEFAULT_PAGINATION_CLASS": "clinic.api.pagination.Pagination",
+    "EXCEPTION_HANDLER": "clinic.api.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "URL_FORMAT_OVERRIDE": None,
+    "UNICODE_JSON": True,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# Requests per caller, counted in the shared cache so that every web process sees the
+# same count: sign-in attempts per client address and per email, writes per user.
+API_THROTTLE_RATES = {
+    "auth_address": env_str("API_THROTTLE_AUTH_ADDRESS", "60/hour"),
+    "auth_email": env_str("API_THROTTLE_AUTH_EMAIL", "10/hour"),
+    "writes": env_str("API_THROTTLE_WRITES", "120/hour"),
+}
+# Bearer tokens (POST /api/v1/auth/otp/verify) expire after this many days.
+API_TOKEN_LIFETIME_DAYS = env_int("API_TOKEN_LIFETIME_DAYS", 30)
+# An Idempotency-Key and the response it stored are kept this long.
+IDEMPOTENCY_KEY_LIFETIME_HOURS = env_int("IDEMPOTENCY_KEY_LIFETIME_HOURS", 24)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Clinic appointments API",
+    "DESCRIPTION": (
+        "Book, reschedule and cancel appointments; staff manage doctors' hours. "
+        "Errors are application/problem+json (RFC 9457) with a stable `code`. "
+        "See docs/api.md."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "clinic.api.schema.add_problem_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {"AppointmentStatus": "appointments.models.Status"},
 }

@@ -3,6 +3,9 @@ from django.urls import include, path
 
 from scheduling import views as scheduling_views
 
+# An API request that fails with a bug still gets application/problem+json.
+handler500 = "clinic.api.problems.server_error"
+
 urlpatterns = [
     path("", scheduling_views.home, name="home"),
     path("", include("accounts.urls")),
@@ -11,5 +14,6 @@ urlpatterns = [
     path("staff/", include("accounts.staff_urls")),
     path("staff/", include("scheduling.staff_urls")),
     path("staff/", include("appointments.staff_urls")),
+    path("api/v1/", include("clinic.api.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -7,6 +7,7 @@ is listed for staff to resolve (``selectors.availability_conflicts``), never can
 """
 
 import datetime as dt
+from itertools import pairwise
 
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -22,6 +23,8 @@ from scheduling.models import (
     WeeklyAvailability,
 )
 
+MAX_TIME_OFF = dt.timedelta(days=366)
+
 
 class AvailabilityError(DomainError):
     code = "availability_error"
@@ -36,6 +39,11 @@ class EndNotAfterStart(AvailabilityError):
 class IntervalOverlaps(AvailabilityError):
     code = "interval_overlaps"
     default_message = _("This interval overlaps another one on the same weekday.")
+
+
+class TimeOffTooLong(AvailabilityError):
+    code = "time_off_too_long"
+    default_message = _("Time off can last a year at most; add another period after it.")
 
 
 class LastActiveType(AvailabilityError):
@@ -136,6 +144,51 @@ def remove_weekly_interval(*, rule: WeeklyAvailability, changed_by: User) -> Non
         _delete_with_history(rule, user=changed_by, reason=reason)
 
 
+def replace_weekly_hours(
+    *, doctor: Doctor, intervals: list[tuple[int, dt.time, dt.time]], changed_by: User
+) -> list[WeeklyAvailability]:
+    """Make ``intervals`` (weekday, start, end) the doctor's whole weekly hours, in one
+    transaction: intervals that stay are kept as they are, the others are removed or
+    added, each with its own history record. Refused whole if an interval ends before
+    it starts or two overlap on one weekday."""
+    # Sorted with duplicates kept: the same interval sent twice overlaps itself, as it
+    # would when added twice one by one (add_weekly_interval).
+    wanted = sorted(intervals)
+    for weekday, start_time, end_time in wanted:
+        if end_time <= start_time:
+            raise EndNotAfterStart(
+                _("%(interval)s: the end must be after the start.")
+                % {"interval": describe_interval(weekday, start_time, end_time)}
+            )
+    for (day_a, start_a, end_a), (day_b, start_b, end_b) in pairwise(wanted):
+        if day_a == day_b and start_b < end_a:
+            raise IntervalOverlaps(
+                _("%(first)s overlaps %(second)s.")
+                % {
+                    "first": describe_interval(day_a, start_a, end_a),
+                    "second": describe_interval(day_b, start_b, end_b),
+                }
+            )
+    with transaction.atomic():
+        doctor = _lock_doctor(doctor)
+        current = {
+            (rule.weekday, rule.start_time, rule.end_time): rule
+            for rule in doctor.weekly_rules.all()
+        }
+        for interval, rule in current.items():
+            if interval not in wanted:
+                reason = f"removed {describe_interval(*interval)}"
+                _delete_with_history(rule, user=changed_by, reason=reason)
+        for weekday, start_time, end_time in wanted:
+            if (weekday, start_time, end_time) not in current:
+                rule = WeeklyAvailability(
+                    doctor=doctor, weekday=weekday, start_time=start_time, end_time=end_time
+                )
+                reason = f"added {describe_interval(weekday, start_time, end_time)}"
+                _save_with_history(rule, user=changed_by, reason=reason)
+        return list(doctor.weekly_rules.order_by("weekday", "start_time"))
+
+
 def add_time_off(
     *,
     doctor: Doctor,
@@ -156,6 +209,9 @@ def add_time_off(
     )
     if time_off.local_end <= time_off.local_start:
         raise EndNotAfterStart()
+    # A longer period is almost surely a typo (2062 for 2026), and would hide the doctor.
+    if end_date - start_date > MAX_TIME_OFF:
+        raise TimeOffTooLong()
     with transaction.atomic():
         _lock_doctor(doctor)
         _save_with_history(time_off, user=changed_by, reason=f"added time off {time_off}")

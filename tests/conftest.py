@@ -14,6 +14,14 @@ from django.db import connection
 FROZEN_NOW = dt.datetime(2026, 3, 4, 8, 0, tzinfo=dt.UTC)
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    from django.conf import settings
+
+    # Hashing the factories' staff passwords with PBKDF2's full cost took seconds per
+    # test on two cores; what is tested is who may sign in, not the hash's strength.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Tests marked ``postgres`` need real row locks and exclusion constraints. On SQLite
     they are deselected (not skipped) and the summary says so; .ci/run and ``make test``

@@ -337,7 +337,9 @@ def test_the_history_page_shows_who_changed_what_and_why(admin, appointment):
 
 
 def test_the_cancel_action_reports_what_it_could_not_cancel(admin, appointment):
-    cancel_appointment(appointment=appointment, cancelled_by=None, by_clinic=True)
+    cancel_appointment(
+        appointment=appointment, cancelled_by=None, by_clinic=True, reason="Doctor is ill"
+    )
     completed = Appointment.objects.create(
         patient=appointment.patient,
         doctor=appointment.doctor,
@@ -387,7 +389,9 @@ def test_status_times_doctor_and_patient_cannot_be_edited(admin, appointment):
 
 def test_an_old_version_cannot_be_posted_back_over_the_appointment(admin, appointment):
     booked_version = appointment.history.earliest()
-    cancel_appointment(appointment=appointment, cancelled_by=None, by_clinic=True)
+    cancel_appointment(
+        appointment=appointment, cancelled_by=None, by_clinic=True, reason="Doctor is ill"
+    )
     url = reverse(
         "admin:appointments_appointment_simple_history",
         args=[appointment.pk, booked_version.history_id],

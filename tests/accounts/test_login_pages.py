@@ -103,6 +103,24 @@ def test_a_next_url_to_another_site_is_ignored(client):
     assert response["Location"] == reverse("appointments:list")
 
 
+def test_a_refused_email_keeps_where_the_patient_was_going(client):
+    response = client.post(
+        reverse("accounts:login"), {"email": "not an email", "next": "/doctors/1/"}
+    )
+
+    assert response.status_code == 200
+    assert b'<input type="hidden" name="next" value="/doctors/1/">' in response.content
+
+
+def test_a_refused_profile_keeps_where_the_patient_was_going(client):
+    sign_in(client)
+
+    response = client.post(reverse("accounts:profile"), {"full_name": "", "next": "/doctors/1/"})
+
+    assert response.status_code == 400
+    assert b'<input type="hidden" name="next" value="/doctors/1/">' in response.content
+
+
 def test_a_wrong_code_is_an_inline_error(client):
     client.post(reverse("accounts:login"), {"email": "ada@example.com"})
     wrong = "000000" if last_emailed_code() != "000000" else "111111"

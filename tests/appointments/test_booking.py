@@ -6,6 +6,7 @@ from appointments.exceptions import (
     IdempotencyKeyReused,
     NotBookable,
     PatientOverlap,
+    ProfileIncomplete,
     SlotUnavailable,
     TooFarAhead,
     TooManyUpcoming,
@@ -44,6 +45,11 @@ def at(doctor, hour, minute=0):
     return local(doctor.clinic, *MONDAY, hour, minute)
 
 
+def test_a_start_far_beyond_the_horizon_is_too_far_ahead_not_an_overflow(doctor, patient):
+    with pytest.raises(TooFarAhead):
+        book(patient, doctor, dt.datetime(9999, 12, 31, 23, 59, tzinfo=dt.UTC))
+
+
 def test_it_books_a_free_slot(doctor, patient):
     appointment = book(patient, doctor, at(doctor, 10), reason="Cough")
 
@@ -53,6 +59,15 @@ def test_it_books_a_free_slot(doctor, patient):
     assert appointment.ends_at == at(doctor, 10, 30)
     assert appointment.reason == "Cough"
     assert appointment.booked_by == patient.user
+
+
+@pytest.mark.parametrize("missing", ["full_name", "phone", "date_of_birth"])
+def test_it_refuses_a_patient_whose_profile_is_incomplete(doctor, missing):
+    patient = make_patient(**{missing: None if missing == "date_of_birth" else ""})
+
+    with pytest.raises(ProfileIncomplete):
+        book(patient, doctor, at(doctor, 10))
+    assert not Appointment.objects.exists()
 
 
 def test_it_rejects_a_taken_slot(doctor, patient):

@@ -9,6 +9,7 @@ from appointments.exceptions import (
     ChangeWindowClosed,
     InvalidTransition,
     PatientOverlap,
+    ReasonRequired,
     SlotUnavailable,
 )
 from appointments.models import Appointment, Status
@@ -85,8 +86,20 @@ def test_a_patient_cannot_cancel_after_the_cutoff(appointment, patient):
 
 def test_the_clinic_can_cancel_after_the_cutoff(appointment):
     with time_machine.travel(monday(appointment.doctor, 9, 45), tick=False):
-        cancelled = cancel_appointment(appointment=appointment, cancelled_by=None, by_clinic=True)
+        cancelled = cancel_appointment(
+            appointment=appointment, cancelled_by=None, reason="Doctor is ill", by_clinic=True
+        )
     assert cancelled.status == Status.CANCELLED_BY_CLINIC
+
+
+@pytest.mark.parametrize("reason", ["", "   "])
+def test_the_clinic_must_say_why_it_cancels(appointment, reason):
+    with pytest.raises(ReasonRequired):
+        cancel_appointment(
+            appointment=appointment, cancelled_by=None, reason=reason, by_clinic=True
+        )
+    appointment.refresh_from_db()
+    assert appointment.status == Status.BOOKED
 
 
 def test_a_completed_appointment_cannot_be_cancelled(appointment, patient):

@@ -131,6 +131,20 @@ def test_submitting_the_same_form_twice_books_once_and_redirects_the_same_way(
     assert first["Location"] == second["Location"]
 
 
+def test_resending_a_form_whose_booking_was_cancelled_since_does_not_say_booked(
+    client, patient, doctor
+):
+    key = booking_key_of(client.get(booking_url(doctor)).text)
+    client.post(booking_url(doctor), {"booking_key": key}, follow=True)  # shows "Booked:"
+    cancel_appointment(appointment=Appointment.objects.get(), cancelled_by=patient.user)
+
+    page = client.post(booking_url(doctor), {"booking_key": key}, follow=True).text
+
+    assert "has since been cancelled" in page
+    assert "Booked:" not in page
+    assert Appointment.objects.count() == 1
+
+
 def test_an_htmx_confirmation_navigates_to_the_appointment(client, patient, doctor):
     key = booking_key_of(client.get(booking_url(doctor)).text)
 

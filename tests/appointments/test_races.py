@@ -23,6 +23,8 @@ from tests.factories import consultation, local, make_doctor, make_patient, make
 
 pytestmark = [
     pytest.mark.postgres,
+    # One worker runs every connection-hungry race (the Makefile's --dist loadgroup).
+    pytest.mark.xdist_group("postgres_races"),
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("frozen_now"),
 ]
@@ -166,3 +168,58 @@ def test_control_without_lock_and_constraints_the_harness_sees_a_double_booking(
 
     assert outcomes["booked"] > 1
     assert Appointment.objects.active().filter(doctor=doctor).count() > 1
+
+
+def test_a_cancel_does_not_wait_for_a_reschedule_holding_the_doctor(doctor, monkeypatch):
+    # A reschedule locks patient, doctor, then the appointment. A cancel that also
+    # locked the doctor's row (PostgreSQL locks select_related rows too, unless told
+    # of="self") would hold the appointment and wait for the doctor: a deadlock.
+    patient = make_patient()
+    appointment = services.book_appointment(
+        patient=patient,
+        doctor=doctor,
+        appointment_type=consultation(doctor),
+        starts_at=monday(doctor, 10),
+        booked_by=patient.user,
+    )
+    holding, release = threading.Event(), threading.Event()
+    take_locks = services.lock_patient_and_doctor
+
+    def take_locks_then_wait(**ids):
+        take_locks(**ids)
+        holding.set()
+        release.wait(timeout=30)
+
+    monkeypatch.setattr(services, "lock_patient_and_doctor", take_locks_then_wait)
+
+    def reschedule() -> str:
+        try:
+            services.reschedule_appointment(
+                appointment=appointment, starts_at=monday(doctor, 11), rescheduled_by=None
+            )
+            return "rescheduled"
+        except BookingError as error:
+            return error.code
+        finally:
+            connections.close_all()
+
+    def cancel() -> str:
+        try:
+            assert holding.wait(timeout=30)
+            with connection.cursor() as cursor:
+                cursor.execute("SET lock_timeout = '5s'")
+            services.cancel_appointment(appointment=appointment, cancelled_by=patient.user)
+            return "cancelled"
+        finally:
+            release.set()
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        rescheduled, cancelled = pool.submit(reschedule), pool.submit(cancel)
+        outcomes = cancelled.result(timeout=60), rescheduled.result(timeout=60)
+
+    # The cancel committed while the reschedule held the doctor; the reschedule then
+    # found the appointment cancelled.
+    assert outcomes == ("cancelled", "invalid_transition")
+    appointment.refresh_from_db()
+    assert appointment.status == "cancelled_by_patient"

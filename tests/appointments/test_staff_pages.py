@@ -195,12 +195,21 @@ def test_an_htmx_request_gets_only_the_calendar(client, staff, appointment):
     assert "HX-Request" in response["Vary"]
 
 
+def test_an_htmx_step_to_another_day_moves_the_filter_forms_date_too(client, staff):
+    page = client.get(CALENDAR, {"date": "2026-03-10"}, **HTMX).text
+
+    assert (
+        'id="calendar-date" type="date" name="date" value="2026-03-10" hx-swap-oob="true"' in page
+    )
+
+
 def test_a_plain_request_gets_the_whole_page_with_the_htmx_navigation(client, staff):
     page = client.get(CALENDAR).text
 
     assert "<html" in page
     assert 'hx-target="#calendar"' in page
     assert 'hx-push-url="true"' in page
+    assert page.count('id="calendar-date"') == 1
 
 
 def test_a_date_that_is_not_a_date_is_a_400(client, staff):

@@ -248,7 +248,9 @@ def test_a_cancelled_appointment_frees_its_slot(frozen_now, by_clinic):
     doctor = make_doctor()
     patient = make_patient()
     appointment = book(patient, doctor, local(doctor.clinic, 2026, 3, 9, 10))
-    cancel_appointment(appointment=appointment, cancelled_by=patient.user, by_clinic=by_clinic)
+    cancel_appointment(
+        appointment=appointment, cancelled_by=patient.user, reason="Ill", by_clinic=by_clinic
+    )
 
     times = local_times(free(doctor))
 

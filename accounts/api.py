@@ -1,0 +1,181 @@
+"""Signing in to the JSON API: patients by emailed code, staff by password and
+authenticator code; both get a bearer token. And the patient's own profile."""
+
+import datetime as dt
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts import services, staff_services
+from accounts.models import Patient, User
+from accounts.selectors import patient_of
+from accounts.views import client_address
+from clinic.api.models import ApiToken
+from clinic.api.permissions import IsPatient
+from clinic.api.services import issue_token, revoke_token
+from clinic.api.throttling import AuthAddressThrottle, AuthEmailThrottle
+
+
+class EmailSerializer(serializers.Serializer[Any]):
+    email = serializers.EmailField(max_length=254)
+
+
+class OtpVerifySerializer(EmailSerializer):
+    code = serializers.CharField(max_length=20, help_text="The 6-digit code from the email.")
+
+
+class StaffTokenRequestSerializer(EmailSerializer):
+    password = serializers.CharField(max_length=4096, trim_whitespace=False)
+    code = serializers.CharField(max_length=20, help_text="The authenticator app's code.")
+
+
+class TokenSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField(help_text="Send as `Authorization: Bearer <token>`.")
+    expires_at = serializers.DateTimeField()
+
+
+class AcceptedSerializer(serializers.Serializer[Any]):
+    detail = serializers.CharField()
+
+
+class ProfileSerializer(serializers.ModelSerializer[Patient]):
+    email = serializers.EmailField(source="user.email", read_only=True)
+    is_complete = serializers.BooleanField(
+        read_only=True, help_text="Name, phone and date of birth are needed to book."
+    )
+
+    class Meta:
+        model = Patient
+        fields = ["id", "email", "full_name", "phone", "date_of_birth", "is_complete"]
+        read_only_fields = ["id"]
+        extra_kwargs = {
+            "full_name": {"required": True, "allow_blank": False},
+            "phone": {"required": True, "allow_blank": False},
+            "date_of_birth": {"required": True, "allow_null": False},
+        }
+
+    def validate_date_of_birth(self, value: dt.date) -> dt.date:
+        if not dt.date(1900, 1, 1) <= value <= dt.date.today():
+            raise serializers.ValidationError("Give a date of birth in the past.")
+        return value
+
+
+class _SignInView(APIView):
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+    throttle_classes = (AuthAddressThrottle, AuthEmailThrottle)
+
+
+class OtpRequestView(_SignInView):
+    @extend_schema(
+        operation_id="auth_otp_request",
+        request=EmailSerializer,
+        responses={202: AcceptedSerializer},
+        tags=["auth"],
+        summary="Email a sign-in code",
+        description="Always 202, whether or not the address has an account.",
+    )
+    def post(self, request: Request) -> Response:
+        form = EmailSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        services.request_login_code(
+            email=form.validated_data["email"], client_address=client_address(request)
+        )
+        detail = "If this address can sign in, a code is on its way. It is valid 10 minutes."
+        return Response({"detail": detail}, status=status.HTTP_202_ACCEPTED)
+
+
+def _token_response(user: User, kind: ApiToken.Kind) -> Response:
+    token, record = issue_token(user=user, kind=kind)
+    return Response(TokenSerializer({"token": token, "expires_at": record.expires_at}).data)
+
+
+class OtpVerifyView(_SignInView):
+    @extend_schema(
+        operation_id="auth_otp_verify",
+        request=OtpVerifySerializer,
+        responses={200: TokenSerializer},
+        tags=["auth"],
+        summary="Exchange an emailed code for a token",
+    )
+    def post(self, request: Request) -> Response:
+        form = OtpVerifySerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        user, _device = services.verify_login_code(
+            email=form.validated_data["email"],
+            code=form.validated_data["code"],
+            client_address=client_address(request),
+        )
+        return _token_response(user, ApiToken.Kind.PATIENT)
+
+
+class StaffTokenView(_SignInView):
+    @extend_schema(
+        operation_id="auth_staff_token",
+        request=StaffTokenRequestSerializer,
+        responses={200: TokenSerializer},
+        tags=["auth"],
+        summary="Staff: exchange password and authenticator code for a token",
+        description="The authenticator app must have been set up on the staff pages.",
+    )
+    def post(self, request: Request) -> Response:
+        form = StaffTokenRequestSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        user = staff_services.authenticate_staff(
+            request=request._request,
+            email=form.validated_data["email"],
+            password=form.validated_data["password"],
+            client_address=client_address(request),
+        )
+        staff_services.verify_authenticator_code(user=user, code=form.validated_data["code"])
+        return _token_response(user, ApiToken.Kind.STAFF)
+
+
+class LogoutView(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        operation_id="auth_logout",
+        request=None,
+        responses={204: OpenApiResponse(description="The token no longer works.")},
+        tags=["auth"],
+        summary="Revoke the token this request was made with",
+    )
+    def post(self, request: Request) -> Response:
+        assert isinstance(request.auth, ApiToken)
+        revoke_token(request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ProfileView(APIView):
+    permission_classes = (IsPatient,)
+
+    @extend_schema(operation_id="me_retrieve", responses=ProfileSerializer, tags=["me"])
+    def get(self, request: Request) -> Response:
+        assert isinstance(request.user, User)
+        return Response(ProfileSerializer(patient_of(request.user)).data)
+
+    @extend_schema(
+        operation_id="me_update",
+        request=ProfileSerializer,
+        responses=ProfileSerializer,
+        tags=["me"],
+        summary="Set name, phone and date of birth (needed before the first booking)",
+    )
+    def put(self, request: Request) -> Response:
+        assert isinstance(request.user, User)
+        patient = patient_of(request.user)
+        form = ProfileSerializer(patient, data=request.data)
+        form.is_valid(raise_exception=True)
+        services.update_patient_profile(
+            patient=patient,
+            full_name=form.validated_data["full_name"],
+            phone=form.validated_data["phone"],
+            date_of_birth=form.validated_data["date_of_birth"],
+        )
+        return Response(ProfileSerializer(patient).data)

@@ -1,0 +1,412 @@
+"""Appointments over JSON: book, list, see, cancel, reschedule, and their audit trail;
+for staff, their clinics' appointments and a doctor's calendar.
+
+Every write calls the same service as the pages (``appointments.services``), inside
+``run_idempotently`` so that a client can retry it with its ``Idempotency-Key``. The
+services' refusals become problems in ``clinic.api.problems`` (409 ``slot_unavailable``,
+422 ``too_soon``, ...). A patient sees only their own appointments, staff only those of
+their clinics: anything else is a 404, as if it did not exist.
+"""
+
+from typing import Any
+
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import Patient, User
+from accounts.selectors import patient_of
+from appointments import selectors, services, staff_selectors
+from appointments.forms import REASON_MAX_LENGTH
+from appointments.models import Appointment, AppointmentQuerySet, Status
+from clinic.api.fields import AwareDateTimeField, local_iso, problems
+from clinic.api.idempotency import (
+    IDEMPOTENCY_KEY_OPTIONAL,
+    IDEMPOTENCY_KEY_REQUIRED,
+    run_idempotently,
+)
+from clinic.api.permissions import IsStaff
+from scheduling.api import (
+    MAX_RANGE_DAYS,
+    DateRangeSerializer,
+    LocalDateField,
+    staff_doctor_or_404,
+)
+from scheduling.models import AppointmentType, Doctor
+from scheduling.selectors import local_day_bounds
+
+# --- Serializers ------------------------------------------------------------------------
+
+
+class NamedSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class ClinicRefSerializer(NamedSerializer):
+    timezone = serializers.CharField()
+
+
+class TypeRefSerializer(NamedSerializer):
+    duration_minutes = serializers.IntegerField()
+
+
+class PatientRefSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    full_name = serializers.CharField()
+    email = serializers.EmailField()
+    phone = serializers.CharField()
+
+
+class AppointmentSerializer(serializers.Serializer[Appointment]):
+    """An appointment as patients and staff see it; times in the clinic's zone."""
+
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=Status.choices)
+    start = serializers.CharField(help_text="ISO 8601 with the clinic's UTC offset.")
+    end = serializers.CharField(help_text="ISO 8601 with the clinic's UTC offset.")
+    doctor = NamedSerializer()
+    clinic = ClinicRefSerializer()
+    appointment_type = TypeRefSerializer()
+    patient = PatientRefSerializer()
+    reason = serializers.CharField()
+    cancellation_reason = serializers.CharField()
+    cancelled_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    change_deadline = serializers.CharField(
+        help_text="Until when the patient may cancel or reschedule it themselves."
+    )
+    can_change_online = serializers.BooleanField()
+
+    def to_representation(self, instance: Appointment) -> dict[str, Any]:
+        clinic = instance.doctor.clinic
+        zone = clinic.zone
+        patient = instance.patient
+        kind = instance.appointment_type
+        return {
+            "id": instance.pk,
+            "status": instance.status,
+            "start": local_iso(instance.starts_at, zone),
+            "end": local_iso(instance.ends_at, zone),
+            "doctor": {"id": instance.doctor_id, "name": instance.doctor.name},
+            "clinic": {"id": clinic.pk, "name": clinic.name, "timezone": clinic.timezone},
+            "appointment_type": {
+                "id": kind.pk,
+                "name": kind.name,
+                "duration_minutes": int(kind.duration.total_seconds() // 60),
+            },
+            "patient": {
+                "id": patient.pk,
+                "full_name": patient.full_name,
+                "email": patient.user.email,
+                "phone": patient.phone,
+            },
+            "reason": instance.reason,
+            "cancellation_reason": instance.cancellation_reason,
+            "cancelled_at": instance.cancelled_at.isoformat() if instance.cancelled_at else None,
+            "created_at": instance.created_at.isoformat(),
+            "change_deadline": local_iso(instance.patient_change_deadline, zone),
+            "can_change_online": selectors.can_change_online(instance, timezone.now()),
+        }
+
+
+class BookingSerializer(serializers.Serializer[Any]):
+    doctor = serializers.IntegerField(min_value=1, max_value=2**53)
+    appointment_type = serializers.IntegerField(min_value=1, max_value=2**53)
+    start = AwareDateTimeField(help_text="A free time from the availability endpoint.")
+    reason = serializers.CharField(
+        required=False, allow_blank=True, max_length=REASON_MAX_LENGTH, default=""
+    )
+    patient = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**53,
+        help_text="Staff only (booking for a patient, e.g. by phone); patients leave it out.",
+    )
+
+
+class CancelSerializer(serializers.Serializer[Any]):
+    reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=REASON_MAX_LENGTH,
+        default="",
+        help_text="Staff must give one: the patient is told it.",
+    )
+
+
+class RescheduleSerializer(serializers.Serializer[Any]):
+    start = AwareDateTimeField(help_text="The new start: a free time of the same type.")
+
+
+class AppointmentQuerySerializer(serializers.Serializer[Any]):
+    doctor = serializers.IntegerField(required=False, min_value=1, max_value=2**53)
+    date = LocalDateField(required=False, help_text="A local date in the clinic's zone.")
+    status = serializers.ChoiceField(required=False, choices=Status.choices)
+
+
+class HistoryEntrySerializer(serializers.Serializer[Any]):
+    at = serializers.DateTimeField(help_text="When (UTC).")
+    by = serializers.ChoiceField(
+        choices=["patient", "staff", "system"], help_text="Who made the change."
+    )
+    by_email = serializers.EmailField(
+        allow_null=True, help_text="The staff member's email; shown to staff only."
+    )
+    status = serializers.ChoiceField(choices=Status.choices)
+    start = serializers.CharField()
+    end = serializers.CharField()
+    reason = serializers.CharField(help_text="What changed and why.")
+
+
+# --- Reads ------------------------------------------------------------------------------
+
+
+def visible_appointments(request: Request) -> AppointmentQuerySet:
+    """The caller's own appointments (a patient) or their clinics' (staff)."""
+    user = request.user
+    assert isinstance(user, User)
+    if user.is_staff:
+        return staff_selectors.appointments_for_staff(user)
+    return selectors.appointments_of(patient_of(user)).select_related("patient__user")
+
+
+def visible_appointment(request: Request, pk: int) -> Appointment:
+    return get_object_or_404(visible_appointments(request), pk=pk)
+
+
+class AppointmentList(generics.ListAPIView[Appointment]):
+    permission_classes = (IsAuthenticated,)
+    serializer_class = AppointmentSerializer
+
+    def get_queryset(self) -> AppointmentQuerySet:
+        query = AppointmentQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        appointments = visible_appointments(self.request)
+        if doctor := query.validated_data.get("doctor"):
+            appointments = appointments.filter(doctor_id=doctor)
+        if wanted := query.validated_data.get("status"):
+            appointments = appointments.filter(status=wanted)
+        if day := query.validated_data.get("date"):
+            appointments = selectors.starting_on_local_date(appointments, day)
+        return appointments.order_by("starts_at", "pk")
+
+    @extend_schema(
+        operation_id="appointments_list",
+        parameters=[AppointmentQuerySerializer],
+        tags=["appointments"],
+        summary="Your appointments (staff: your clinics')",
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        operation_id="appointments_create",
+        request=BookingSerializer,
+        responses={201: AppointmentSerializer, **problems(409, 422)},
+        parameters=[IDEMPOTENCY_KEY_REQUIRED],
+        tags=["appointments"],
+        summary="Book",
+        description=(
+            "Needs an Idempotency-Key. 409 `slot_unavailable` when the time was taken; "
+            "422 for rules (`too_soon`, `too_far_ahead`, `too_many_upcoming`, "
+            "`profile_incomplete`, ...)."
+        ),
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return run_idempotently(request, lambda: self._book(request), required=True)
+
+    def _book(self, request: Request) -> Response:
+        user = request.user
+        assert isinstance(user, User)
+        form = BookingSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        data = form.validated_data
+        patient = _booking_patient(user, data.get("patient"))
+        try:
+            doctor = (
+                staff_selectors.staff_doctor(user, data["doctor"])
+                if user.is_staff
+                else Doctor.objects.select_related("clinic").get(pk=data["doctor"])
+            )
+        except Doctor.DoesNotExist as missing:
+            raise serializers.ValidationError({"doctor": "No such doctor."}) from missing
+        kind = AppointmentType.objects.filter(pk=data["appointment_type"], doctor=doctor).first()
+        if kind is None:
+            raise serializers.ValidationError(
+                {"appointment_type": "This doctor has no appointment type with this id."}
+            )
+        appointment = services.book_appointment(
+            patient=patient,
+            doctor=doctor,
+            appointment_type=kind,
+            starts_at=data["start"],
+            reason=data["reason"],
+            booked_by=user,
+        )
+        appointment = visible_appointments(request).get(pk=appointment.pk)
+        return Response(
+            AppointmentSerializer(appointment).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/v1/appointments/{appointment.pk}"},
+        )
+
+
+def _booking_patient(user: User, patient_id: int | None) -> Patient:
+    """Whom a booking is for: the caller, or for staff the patient they name."""
+    if not user.is_staff:
+        if patient_id is not None:
+            raise serializers.ValidationError({"patient": "Leave this out: you book for yourself."})
+        return patient_of(user)
+    if patient_id is None:
+        raise serializers.ValidationError({"patient": "Staff book for a patient: give their id."})
+    found = staff_selectors.patients_for_staff(user).filter(pk=patient_id).first()
+    if found is None:
+        raise serializers.ValidationError({"patient": "No such patient in your clinics."})
+    return found
+
+
+class AppointmentDetail(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        operation_id="appointments_retrieve",
+        responses=AppointmentSerializer,
+        tags=["appointments"],
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(AppointmentSerializer(visible_appointment(request, pk)).data)
+
+
+class CancelView(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        operation_id="appointments_cancel",
+        request=CancelSerializer,
+        responses={200: AppointmentSerializer, **problems(409, 422)},
+        parameters=[IDEMPOTENCY_KEY_OPTIONAL],
+        tags=["appointments"],
+        summary="Cancel",
+        description=(
+            "Cancelling a cancelled appointment answers 200 with it as it is. Patients "
+            "can cancel until the clinic's cutoff (422 `change_window_closed`)."
+        ),
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        user = request.user
+        assert isinstance(user, User)
+
+        def cancel() -> Response:
+            appointment = visible_appointment(request, pk)
+            form = CancelSerializer(data=request.data)
+            form.is_valid(raise_exception=True)
+            cancelled = services.cancel_appointment(
+                appointment=appointment,
+                cancelled_by=user,
+                reason=form.validated_data["reason"],
+                by_clinic=user.is_staff,
+            )
+            return Response(AppointmentSerializer(visible_appointment(request, cancelled.pk)).data)
+
+        return run_idempotently(request, cancel, required=False)
+
+
+class RescheduleView(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        operation_id="appointments_reschedule",
+        request=RescheduleSerializer,
+        responses={200: AppointmentSerializer, **problems(409, 422)},
+        parameters=[IDEMPOTENCY_KEY_OPTIONAL],
+        tags=["appointments"],
+        summary="Move to another free time of the same doctor and type",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        user = request.user
+        assert isinstance(user, User)
+
+        def reschedule() -> Response:
+            appointment = visible_appointment(request, pk)
+            form = RescheduleSerializer(data=request.data)
+            form.is_valid(raise_exception=True)
+            moved = services.reschedule_appointment(
+                appointment=appointment,
+                starts_at=form.validated_data["start"],
+                rescheduled_by=user,
+                by_clinic=user.is_staff,
+            )
+            return Response(AppointmentSerializer(visible_appointment(request, moved.pk)).data)
+
+        return run_idempotently(request, reschedule, required=False)
+
+
+class HistoryView(APIView):
+    permission_classes = (IsAuthenticated,)
+
+    @extend_schema(
+        operation_id="appointments_history",
+        responses=HistoryEntrySerializer(many=True),
+        tags=["appointments"],
+        summary="The audit trail: every change, oldest first",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        appointment = visible_appointment(request, pk)
+        viewer_is_staff = bool(request.user.is_staff)
+        zone = appointment.doctor.clinic.zone
+        entries = []
+        for record in appointment.history.select_related("history_user").order_by(
+            "history_date", "history_id"
+        ):
+            actor = record.history_user
+            by = "system" if actor is None else "staff" if actor.is_staff else "patient"
+            entries.append(
+                {
+                    "at": record.history_date,
+                    "by": by,
+                    "by_email": actor.email if viewer_is_staff and actor is not None else None,
+                    "status": record.status,
+                    "start": local_iso(record.starts_at, zone),
+                    "end": local_iso(record.ends_at, zone),
+                    "reason": record.history_change_reason or "",
+                }
+            )
+        return Response(HistoryEntrySerializer(entries, many=True).data)
+
+
+class DoctorCalendar(APIView):
+    permission_classes = (IsStaff,)
+
+    @extend_schema(
+        operation_id="doctors_calendar",
+        parameters=[DateRangeSerializer],
+        responses=AppointmentSerializer(many=True),
+        tags=["staff"],
+        summary="A doctor's appointments over local dates",
+        description=(
+            f"Booked, completed and no-show appointments (not cancelled ones) from `from` "
+            f"to `to` (the clinic's local dates, at most {MAX_RANGE_DAYS} days)."
+        ),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        user = request.user
+        assert isinstance(user, User)
+        doctor = staff_doctor_or_404(request, pk)
+        query = DateRangeSerializer(data=request.query_params, context={"clinic": doctor.clinic})
+        query.is_valid(raise_exception=True)
+        first, last = query.dates
+        start, end = local_day_bounds(first, last, doctor.clinic.zone)
+        appointments = (
+            staff_selectors.appointments_for_staff(user)
+            .filter(doctor=doctor)
+            .active()
+            .overlapping(start, end)
+            .order_by("starts_at", "pk")
+        )
+        return Response(AppointmentSerializer(appointments, many=True).data)  # type: ignore[arg-type]

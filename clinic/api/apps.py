@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class ApiConfig(AppConfig):
+    name = "clinic.api"
+    label = "api"
+    verbose_name = "JSON API"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        # Registers the bearer scheme with drf-spectacular.
+        from clinic.api import schema  # noqa: F401

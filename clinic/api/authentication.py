@@ -1,0 +1,51 @@
+"""``Authorization: Bearer <token>`` for the JSON API."""
+
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
+
+from accounts.models import User
+from clinic.api.models import ApiToken
+from clinic.api.services import token_digest
+
+
+class BearerTokenAuthentication(BaseAuthentication):
+    """Accepts a token issued by ``clinic.api.services.issue_token`` that has neither
+    expired nor been revoked, of an active user. No header means anonymous; a bad
+    token is a 401, never silently anonymous."""
+
+    keyword = "Bearer"
+
+    def authenticate(self, request: Request) -> tuple[User, ApiToken] | None:
+        header = get_authorization_header(request).split()
+        if not header or header[0].lower() != self.keyword.lower().encode():
+            return None
+        if len(header) != 2:
+            raise exceptions.AuthenticationFailed(
+                "Send the token as `Authorization: Bearer <token>`."
+            )
+        try:
+            token = header[1].decode("ascii")
+        except UnicodeDecodeError as error:
+            raise exceptions.AuthenticationFailed("The token is not valid.") from error
+        record = (
+            ApiToken.objects.select_related("user")
+            .filter(digest=token_digest(token), revoked_at__isnull=True)
+            .first()
+        )
+        if record is None or not record.user.is_active:
+            raise exceptions.AuthenticationFailed("The token is not valid or was revoked.")
+        if record.expires_at <= timezone.now():
+            raise exceptions.AuthenticationFailed("The token has expired. Sign in again.")
+        if not constant_time_compare(record.auth_hash, record.user.get_session_auth_hash()):
+            raise exceptions.AuthenticationFailed("The password has changed since. Sign in again.")
+        # A patient token for an account made staff since gives no staff powers, and
+        # a staff token for an account no longer staff gives none either.
+        if (record.kind == ApiToken.Kind.STAFF) != record.user.is_staff:
+            raise exceptions.AuthenticationFailed("The token is not valid for this account.")
+        return record.user, record
+
+    def authenticate_header(self, request: Request) -> str:
+        return f'{self.keyword} realm="api"'
