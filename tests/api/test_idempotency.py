@@ -13,8 +13,6 @@ import pydoc
 import re
 import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -37,6 +35,7 @@ from tests.api.helpers import (
     new_key,
     post_booking,
 )
+from tests.concurrency import run_together
 from tests.factories import book, local, make_patient
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
@@ -361,21 +360,6 @@ def clients_with_one_token(user: User, count: int) -> list[APIClient]:
     return clients
 
 
-def race(sends: list[Callable[[], Any]]) -> list[Any]:
-    """Send every request at once, each from its own thread and connection."""
-    barrier = threading.Barrier(len(sends))
-
-    def run(send: Callable[[], Any]) -> Any:
-        try:
-            barrier.wait(timeout=30)
-            return send()
-        finally:
-            connection.close()
-
-    with ThreadPoolExecutor(max_workers=len(sends)) as pool:
-        return list(pool.map(run, sends))
-
-
 class CountingBookings:
     """Counts the requests that reach ``book_appointment``, and holds each a little
     while there, so that the requests of a race overlap."""
@@ -404,7 +388,8 @@ def counting_bookings(monkeypatch, settings) -> CountingBookings:
 def race_one_key(doctor, patient) -> list[Any]:
     key, body = new_key(), booking(doctor)
     clients = clients_with_one_token(patient.user, RACERS)
-    return race([functools.partial(post_booking, client, key, **body) for client in clients])
+    sends = [functools.partial(post_booking, client, key, **body) for client in clients]
+    return run_together(sends)
 
 
 @pytest.mark.postgres

@@ -19,6 +19,7 @@ from django.db import connection, connections
 from appointments import db_guards, services
 from appointments.exceptions import BookingError
 from appointments.models import Appointment
+from tests.concurrency import run_together
 from tests.factories import consultation, local, make_doctor, make_patient, make_type
 
 pytestmark = [
@@ -34,20 +35,18 @@ RACERS = 24
 
 def race(attempts: list[Callable[[], object]]) -> Counter[str]:
     """Run every attempt at once, each on its own connection; count the outcomes."""
-    barrier = threading.Barrier(len(attempts))
 
-    def run(attempt: Callable[[], object]) -> str:
-        try:
-            barrier.wait(timeout=30)
-            attempt()
-            return "booked"
-        except BookingError as error:
-            return error.code
-        finally:
-            connections.close_all()
+    def outcome(attempt: Callable[[], object]) -> Callable[[], str]:
+        def run() -> str:
+            try:
+                attempt()
+                return "booked"
+            except BookingError as error:
+                return error.code
 
-    with ThreadPoolExecutor(max_workers=len(attempts)) as pool:
-        return Counter(pool.map(run, attempts))
+        return run
+
+    return Counter(run_together([outcome(attempt) for attempt in attempts]))
 
 
 def book_for(patient, doctor, starts_at, appointment_type=None):

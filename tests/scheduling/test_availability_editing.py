@@ -6,14 +6,12 @@ work Monday to Friday, 9:00-17:00 Berlin time, in 30-minute consultations. Monda
 """
 
 import datetime as dt
-import threading
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.db import connections
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +21,7 @@ from scheduling import services
 from scheduling.models import AppointmentType, ExtraHours, TimeOff, WeeklyAvailability
 from scheduling.selectors import availability_conflicts, doctor_free_slots
 from scheduling.services import IntervalOverlaps, add_weekly_interval
+from tests.concurrency import run_together
 from tests.factories import (
     book,
     consultation,
@@ -508,26 +507,24 @@ RACERS = 8
 def race_for_saturday(doctor, user) -> Counter[str]:
     """Every racer adds a different Saturday interval, all overlapping 10:00-10:30, each on
     its own PostgreSQL connection, started together at a barrier."""
-    barrier = threading.Barrier(RACERS)
 
-    def attempt(offset: int) -> str:
-        try:
-            barrier.wait(timeout=30)
-            services.add_weekly_interval(
-                doctor=doctor,
-                weekday=5,
-                start_time=dt.time(9, offset),
-                end_time=dt.time(11, offset),
-                changed_by=user,
-            )
-            return "added"
-        except services.AvailabilityError as error:
-            return error.code
-        finally:
-            connections.close_all()
+    def attempt(offset: int) -> Callable[[], str]:
+        def run() -> str:
+            try:
+                services.add_weekly_interval(
+                    doctor=doctor,
+                    weekday=5,
+                    start_time=dt.time(9, offset),
+                    end_time=dt.time(11, offset),
+                    changed_by=user,
+                )
+                return "added"
+            except services.AvailabilityError as error:
+                return error.code
 
-    with ThreadPoolExecutor(max_workers=RACERS) as pool:
-        return Counter(pool.map(attempt, range(RACERS)))
+        return run
+
+    return Counter(run_together([attempt(offset) for offset in range(RACERS)]))
 
 
 @pytest.mark.postgres
