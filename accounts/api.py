@@ -4,6 +4,7 @@ authenticator code; both get a bearer token. And the patient's own profile."""
 import datetime as dt
 from typing import Any
 
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -90,8 +91,8 @@ class OtpRequestView(_SignInView):
         return Response({"detail": detail}, status=status.HTTP_202_ACCEPTED)
 
 
-def _token_response(user: User, kind: ApiToken.Kind) -> Response:
-    token, record = issue_token(user=user, kind=kind)
+def _token_response(user: User, kind: ApiToken.Kind, device: TOTPDevice | None = None) -> Response:
+    token, record = issue_token(user=user, kind=kind, device=device)
     return Response(TokenSerializer({"token": token, "expires_at": record.expires_at}).data)
 
 
@@ -132,8 +133,10 @@ class StaffTokenView(_SignInView):
             password=form.validated_data["password"],
             client_address=client_address(request),
         )
-        staff_services.verify_authenticator_code(user=user, code=form.validated_data["code"])
-        return _token_response(user, ApiToken.Kind.STAFF)
+        device = staff_services.verify_authenticator_code(
+            user=user, code=form.validated_data["code"]
+        )
+        return _token_response(user, ApiToken.Kind.STAFF, device)
 
 
 class LogoutView(APIView):

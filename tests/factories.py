@@ -131,12 +131,16 @@ def make_authenticator(user: User) -> TOTPDevice:
     return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
 
 
+def authenticator_of(user: User) -> TOTPDevice:
+    """``user``'s confirmed authenticator, set up now if they have none."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or make_authenticator(user)
+
+
 def log_in_staff(client, user: User) -> TOTPDevice:
     """Log in as staff who entered their password and an authenticator code (the admin
     and the staff pages let in only sessions verified by an authenticator)."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or make_authenticator(
-        user
-    )
+    device = authenticator_of(user)
     client.force_login(user)
     session = client.session
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id

@@ -14,7 +14,15 @@ class ApiTokenAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["prefix", "user", "kind", "created_at", "expires_at", "revoked_at"]
     list_filter = ["kind", ("revoked_at", admin.EmptyFieldListFilter)]
     search_fields = ["user__email", "prefix"]
-    readonly_fields = ["user", "kind", "prefix", "created_at", "expires_at", "revoked_at"]
+    readonly_fields = [
+        "user",
+        "kind",
+        "device",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+    ]
     actions = ["revoke"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

@@ -12,8 +12,8 @@ from django.db import models
 
 class ApiToken(models.Model):
     """A bearer token: ``Authorization: Bearer <token>``. It works until ``expires_at``,
-    until it is revoked (``POST /api/v1/auth/logout``, or in the admin), or until the
-    user's password changes."""
+    until it is revoked (``POST /api/v1/auth/logout``, or in the admin), until the
+    user's password changes, or (staff) until their authenticator is reset."""
 
     class Kind(models.TextChoices):
         PATIENT = "patient", "Patient (emailed code)"
@@ -30,6 +30,17 @@ class ApiToken(models.Model):
     # The user's session auth hash when the token was issued (an HMAC of the password
     # hash): a password change ends every token, as it ends every session.
     auth_hash = models.CharField(max_length=128, editable=False)
+    # A staff token is issued against one authenticator (django-otp device). Removing
+    # that authenticator in the admin (resetting it) deletes its tokens, as it ends the
+    # staff member's verified sessions.
+    device = models.ForeignKey(
+        "otp_totp.TOTPDevice",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="api_tokens",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -37,6 +48,13 @@ class ApiToken(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["user", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(kind="patient", device__isnull=True)
+                | models.Q(kind="staff", device__isnull=False),
+                name="api_token_staff_has_device",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.user})"

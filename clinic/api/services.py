@@ -6,6 +6,7 @@ import secrets
 
 from django.conf import settings
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
 from clinic.api.models import ApiToken
@@ -15,12 +16,17 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(*, user: User, kind: ApiToken.Kind) -> tuple[str, ApiToken]:
-    """A new token for ``user`` and its row; the token is returned only here."""
+def issue_token(
+    *, user: User, kind: ApiToken.Kind, device: TOTPDevice | None = None
+) -> tuple[str, ApiToken]:
+    """A new token for ``user`` and its row; the token is returned only here.
+
+    A staff token needs the authenticator ``device`` whose code the caller showed."""
     token = secrets.token_urlsafe(32)
     record = ApiToken.objects.create(
         user=user,
         kind=kind,
+        device=device,
         digest=token_digest(token),
         prefix=token[:8],
         auth_hash=user.get_session_auth_hash(),

@@ -9,7 +9,7 @@ from accounts.models import User
 from clinic.api.models import ApiToken
 from clinic.api.services import issue_token
 from scheduling.models import Doctor
-from tests.factories import consultation
+from tests.factories import authenticator_of, consultation
 
 # Free at the frozen test time (tests/conftest.py): next Monday in Europe/Berlin.
 MONDAY_10 = "2026-03-09T10:00:00+01:00"
@@ -25,11 +25,21 @@ def booking(doctor: Doctor, start: str = MONDAY_10, **extra: Any) -> dict[str, A
     } | extra
 
 
+def token_for(user: User) -> str:
+    """A fresh bearer token for ``user``: a staff token (issued against their
+    authenticator) for staff, a patient token otherwise."""
+    if user.is_staff:
+        token, _record = issue_token(
+            user=user, kind=ApiToken.Kind.STAFF, device=authenticator_of(user)
+        )
+    else:
+        token, _record = issue_token(user=user, kind=ApiToken.Kind.PATIENT)
+    return token
+
+
 def client_for(user: User) -> APIClient:
-    """An API client signed in as ``user`` with a fresh bearer token (a staff token for
-    staff, a patient token otherwise)."""
-    kind = ApiToken.Kind.STAFF if user.is_staff else ApiToken.Kind.PATIENT
-    token, _record = issue_token(user=user, kind=kind)
+    """An API client signed in as ``user`` with a fresh bearer token (see token_for)."""
+    token = token_for(user)
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
     return client

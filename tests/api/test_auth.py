@@ -9,6 +9,7 @@ import time_machine
 from django.conf import settings as django_settings
 from django.core import mail
 from django.core.cache import cache
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -16,7 +17,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Patient, User
 from clinic.api.models import ApiToken
-from clinic.api.services import token_digest
+from clinic.api.services import issue_token, token_digest
 from tests.api.helpers import assert_problem, client_for
 from tests.factories import (
     last_emailed_code,
@@ -230,7 +231,8 @@ def test_staff_get_a_token_with_password_and_authenticator_code():
     response = staff_token_request(STAFF_EMAIL, STAFF_PASSWORD, authenticator_code(device))
 
     assert response.status_code == 200, response.content
-    assert ApiToken.objects.get().kind == ApiToken.Kind.STAFF
+    record = ApiToken.objects.get()
+    assert (record.kind, record.device) == (ApiToken.Kind.STAFF, device)
     hours = bearer(response.json()["token"]).get(f"/api/v1/doctors/{doctor.pk}/weekly-availability")
     assert hours.status_code == 200, hours.content
 
@@ -313,6 +315,34 @@ def test_a_password_change_ends_every_token_of_the_account():
     staff.save()
 
     assert_problem(api.get("/api/v1/appointments"), 401, "invalid_token")
+
+
+def test_resetting_a_staff_members_authenticator_ends_their_tokens():
+    staff = make_staff(STAFF_EMAIL, clinics=(make_clinic(),))
+    device = make_authenticator(staff)
+    response = staff_token_request(STAFF_EMAIL, STAFF_PASSWORD, authenticator_code(device))
+    api = bearer(response.json()["token"])
+    assert api.get("/api/v1/appointments").status_code == 200
+
+    device.delete()  # the admin removes the lost phone's authenticator
+
+    assert_problem(api.get("/api/v1/appointments"), 401, "invalid_token")
+
+
+def test_the_database_refuses_a_staff_token_without_an_authenticator():
+    staff = make_staff()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        issue_token(user=staff, kind=ApiToken.Kind.STAFF)
+
+
+def test_the_database_refuses_a_patient_token_bound_to_an_authenticator():
+    patient = make_patient()
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        issue_token(
+            user=patient.user, kind=ApiToken.Kind.PATIENT, device=make_authenticator(patient.user)
+        )
 
 
 def test_a_token_of_a_deactivated_account_stops_working():
