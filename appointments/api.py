@@ -301,9 +301,10 @@ class CancelView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         user = request.user
         assert isinstance(user, User)
+        # Looked up before the key, so that a replay too needs the caller to see it still.
+        appointment = visible_appointment(request, pk)
 
         def cancel() -> Response:
-            appointment = visible_appointment(request, pk)
             form = CancelSerializer(data=request.data)
             form.is_valid(raise_exception=True)
             cancelled = services.cancel_appointment(
@@ -331,9 +332,9 @@ class RescheduleView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         user = request.user
         assert isinstance(user, User)
+        appointment = visible_appointment(request, pk)  # before the key, as for cancel
 
         def reschedule() -> Response:
-            appointment = visible_appointment(request, pk)
             form = RescheduleSerializer(data=request.data)
             form.is_valid(raise_exception=True)
             moved = services.reschedule_appointment(

@@ -21,7 +21,7 @@ from django.db import IntegrityError, connection
 from django_q.models import Schedule
 from rest_framework.test import APIClient
 
-from accounts.models import User
+from accounts.models import StaffMembership, User
 from appointments import services
 from appointments.models import Appointment, Notification
 from clinic.api import idempotency
@@ -36,7 +36,7 @@ from tests.api.helpers import (
     post_booking,
 )
 from tests.concurrency import run_together
-from tests.factories import book, local, make_patient
+from tests.factories import book, local, make_patient, make_staff
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
@@ -238,6 +238,19 @@ def test_a_replayed_cancel_returns_the_stored_response(api, doctor, frozen_now):
     assert replayed(retry)
     assert retry.content == first.content
     assert writes() == before
+
+
+def test_a_replayed_cancel_still_needs_the_caller_to_see_the_appointment(api, doctor):
+    pk = post_booking(api, **booking(doctor)).json()["id"]
+    staff = make_staff(clinics=(doctor.clinic,))
+    staff_api = client_for(staff)
+    key = new_key()
+    assert cancel(staff_api, pk, key, "The doctor is ill").status_code == 200
+
+    StaffMembership.objects.filter(user=staff).delete()  # moved to another clinic
+    retry = cancel(staff_api, pk, key, "The doctor is ill")
+
+    assert_problem(retry, 404, "not_found")
 
 
 def test_the_same_key_on_another_appointment_is_refused(api, doctor):
