@@ -2,21 +2,28 @@
 OpenAPI schema: no request may give a 5xx, and every response (status, content type,
 headers, body) must be one the schema describes. Once as a patient, once as staff.
 
+The generated requests may name the seeded rows (real doctor, type, appointment, time-off
+and patient ids, and free times; see ``config``), so that bookings, cancels, reschedules
+and time off reach the services instead of stopping at "no such doctor".
+
 The run is bounded (a few examples per operation, a fixed seed) so that it stays within
 about a minute a run on SQLite; CI runs it on both databases.
 """
 
 import datetime as dt
+import json
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from accounts.models import User
+from appointments.models import Appointment
 from appointments.services import cancel_appointment
-from scheduling.models import Clinic, Doctor, TimeOff
+from scheduling.models import AppointmentType, Clinic, TimeOff
 from tests.api.helpers import token_for
 from tests.factories import (
     book,
@@ -51,36 +58,107 @@ def next_weekday(days_ahead: int, hour: int, clinic: Clinic) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), tzinfo=clinic.zone)
 
 
-def seed() -> tuple[User, User]:
+@dataclass
+class Seeded:
+    patient: User
+    staff: User
+    patients: list[int]
+    doctors: list[int]
+    types: list[int]
+    appointments: list[int]
+    time_off: list[int]
+    starts: list[str]
+
+
+def seed() -> Seeded:
     """A clinic with two doctors, a patient with appointments, staff with an
-    authenticator; time off. Returns (patient user, staff user)."""
+    authenticator; time off."""
     clinic = make_clinic()
     first, second = make_doctor(clinic), make_doctor(clinic, specialty="Dermatology")
     make_type(first, 60, "Long consultation")
     patient = make_patient()
-    book(patient, first, next_weekday(3, 10, clinic))
-    book(patient, second, next_weekday(4, 11, clinic))
+    booked = [
+        book(patient, first, next_weekday(3, 10, clinic)),
+        book(patient, second, next_weekday(4, 11, clinic)),
+    ]
     cancelled = book(patient, first, next_weekday(5, 14, clinic))
     cancel_appointment(appointment=cancelled, cancelled_by=patient.user, reason="Moved away")
     staff = make_staff(clinics=(clinic,))
     make_authenticator(staff)
     today = timezone.now().date()
-    TimeOff.objects.create(
+    time_off = TimeOff.objects.create(
         doctor=second,
         start_date=today + dt.timedelta(days=10),
         end_date=today + dt.timedelta(days=12),
         reason="Conference",
     )
-    assert Doctor.objects.count() == 2
-    return patient.user, staff
+    doctors = [first, second]
+    return Seeded(
+        patient=patient.user,
+        staff=staff,
+        patients=[patient.pk],
+        doctors=[doctor.pk for doctor in doctors],
+        types=list(AppointmentType.objects.filter(doctor__in=doctors).values_list("pk", flat=True)),
+        appointments=[appointment.pk for appointment in [*booked, cancelled]],
+        time_off=[time_off.pk],
+        # Free weekday times inside the doctors' hours, as the API writes them.
+        starts=[
+            next_weekday(days, hour, clinic).isoformat()
+            for days in (2, 6, 8)
+            for hour in (9, 12, 15)
+        ],
+    )
 
 
-def schemathesis(base_url: str, token: str, *filters: str) -> subprocess.CompletedProcess[str]:
+def config(seeded: Seeded) -> str:
+    """schemathesis.toml that lets generated requests name the seeded rows: real ids in
+    the paths and in booking bodies, and free times, so that fuzzing reaches the
+    services and not only validation."""
+
+    def values(items: list[int] | list[str]) -> str:
+        return json.dumps(items)
+
+    def path_ids(regex: str, dictionary: str) -> str:
+        return (
+            f"[[operations]]\ninclude-path-regex = '{regex}'\n"
+            f'parameters = {{ "path.id" = {{ dictionary = "{dictionary}", probability = 0.8 }} }}\n'
+        )
+
+    return "\n".join(
+        [
+            "[dictionaries]",
+            f"patients = {{ values = {values(seeded.patients)} }}",
+            f"doctors = {{ values = {values(seeded.doctors)} }}",
+            f"types = {{ values = {values(seeded.types)} }}",
+            f"appointments = {{ values = {values(seeded.appointments)} }}",
+            f"time_off = {{ values = {values(seeded.time_off)} }}",
+            f"starts = {{ values = {values(seeded.starts)} }}",
+            "",
+            "[parameters]",
+            '"body.patient" = { dictionary = "patients", probability = 0.8 }',
+            '"body.doctor" = { dictionary = "doctors", probability = 0.8 }',
+            '"body.appointment_type" = { dictionary = "types", probability = 0.8 }',
+            '"body.start" = { dictionary = "starts", probability = 0.8 }',
+            '"query.doctor" = { dictionary = "doctors", probability = 0.5 }',
+            '"query.type" = { dictionary = "types", probability = 0.5 }',
+            "",
+            path_ids("^/api/v1/doctors/", "doctors"),
+            path_ids("^/api/v1/appointments/", "appointments"),
+            path_ids("^/api/v1/time-off/", "time_off"),
+        ]
+    )
+
+
+def schemathesis(
+    base_url: str, token: str, config_file: Path, *filters: str
+) -> subprocess.CompletedProcess[str]:
     assert base_url.startswith("http://127.0.0.1:"), base_url  # never anything else
     # The command line is ours: the local st and the live server on 127.0.0.1.
     return subprocess.run(  # noqa: S603
         [
             str(ST),
+            "--config-file",
+            str(config_file),
             "run",
             f"{base_url}/api/v1/schema/?format=json",
             "--header",
@@ -135,11 +213,17 @@ FILTERS = {
 
 @pytest.mark.parametrize("role", ["patient", "staff"])
 def test_every_response_matches_the_schema_and_none_is_a_server_error(
-    server_url, unthrottled, role
+    server_url, unthrottled, role, tmp_path
 ):
-    patient, staff = seed()
-    user = patient if role == "patient" else staff
+    seeded = seed()
+    user = seeded.patient if role == "patient" else seeded.staff
+    config_file = tmp_path / "schemathesis.toml"
+    config_file.write_text(config(seeded))
+    seeded_changes = Appointment.history.count()
 
-    run = schemathesis(server_url, token_for(user), *FILTERS[role])
+    run = schemathesis(server_url, token_for(user), config_file, *FILTERS[role])
 
     assert run.returncode == 0, run.stdout + run.stderr
+    # The seeded ids and times took generated bookings, cancels and reschedules past
+    # validation into the services.
+    assert Appointment.history.count() > seeded_changes, run.stdout
