@@ -8,6 +8,7 @@ process refuses to start unless a real SECRET_KEY and ALLOWED_HOSTS are given.
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -148,6 +149,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 REDIS_URL = env_str("REDIS_URL")
+CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -158,8 +160,12 @@ if REDIS_URL:
 else:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            # Django's, with an atomic incr that keeps the expiry (see clinic/cache.py).
+            "BACKEND": "clinic.cache.DatabaseCache",
             "LOCATION": "cache_entries",
+            # Culling at Django's default of 300 entries would drop rate-limit counts
+            # (one per address, email and user in each window) long before they expire.
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
         }
     }
 

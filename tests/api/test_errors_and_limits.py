@@ -278,7 +278,7 @@ def test_the_sign_in_counts_are_kept_in_the_shared_cache_without_the_email(setti
 def test_the_counts_are_kept_where_every_worker_process_sees_them(settings):
     # A per-process cache (locmem) would give each gunicorn worker its own counts.
     assert settings.CACHES["default"]["BACKEND"] in {
-        "django.core.cache.backends.db.DatabaseCache",
+        "clinic.cache.DatabaseCache",
         "django.core.cache.backends.redis.RedisCache",
     }
 
