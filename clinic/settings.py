@@ -264,7 +264,7 @@ REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["clinic.api.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["clinic.api.parsers.JSONParser"],
     "DEFAULT_THROTTLE_CLASSES": ["clinic.api.throttling.UserWriteThrottle"],
     "DEFAULT_PAGINATION_CLASS": "clinic.api.pagination.Pagination",
     "EXCEPTION_HANDLER": "clinic.api.problems.exception_handler",

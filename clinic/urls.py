@@ -3,7 +3,9 @@ from django.urls import include, path
 
 from scheduling import views as scheduling_views
 
-# An API request that fails with a bug still gets application/problem+json.
+# An API request that fails with a bug, or that Django refuses before any view runs,
+# still gets application/problem+json.
+handler400 = "clinic.api.problems.bad_request"
 handler500 = "clinic.api.problems.server_error"
 
 urlpatterns = [

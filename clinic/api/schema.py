@@ -13,8 +13,9 @@ from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
+from rest_framework.response import Response
 
 PROBLEM_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -130,3 +131,11 @@ class SchemaView(SpectacularAPIView):
     ``Accept: application/vnd.oai.openapi+json``."""
 
     content_negotiation_class = FormatQueryNegotiation
+
+    def handle_exception(self, exc: Exception) -> Response:
+        # An error (a bad token, an unknown ?format) is a JSON problem, whichever
+        # document format the request asked for.
+        self.request.accepted_renderer = JSONRenderer()
+        self.request.accepted_media_type = JSONRenderer.media_type
+        response: Response = super().handle_exception(exc)
+        return response

@@ -2,14 +2,18 @@
 ``Retry-After``) counted in the shared cache."""
 
 import hashlib
+import json
 import time
 from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
 from accounts.services import CODE_REQUESTS_PER_EMAIL
+from clinic.api.models import IdempotencyKey
+from clinic.api.parsers import MAX_DEPTH
 from tests.api.helpers import assert_problem, client_for, new_key, post_booking
 from tests.factories import book, local, make_clinic, make_doctor, make_patient, make_staff
 
@@ -102,6 +106,75 @@ def test_a_malformed_json_body_on_a_sign_in_endpoint_is_a_malformed_request():
     )
 
     assert_problem(response, 400, "malformed_request")
+
+
+def nested(depth: int, inner: Any = "ada@example.com") -> str:
+    """JSON with ``depth`` levels of objects: {"a": {"a": ... inner ...}}."""
+    return '{"a": ' * depth + json.dumps(inner) + "}" * depth
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 50_000])
+def test_a_json_body_nested_too_deeply_is_a_malformed_request_not_a_500(depth):
+    response = APIClient().post(
+        "/api/v1/auth/otp/request", nested(depth), content_type="application/json"
+    )
+
+    body = assert_problem(response, 400, "malformed_request")
+    assert "nested" in body["detail"]
+
+
+def test_a_deeply_nested_booking_is_a_malformed_request_and_stores_no_key(frozen_now):
+    patient = make_patient()
+    api = client_for(patient.user)
+
+    response = api.post(
+        "/api/v1/appointments",
+        "[" * 100_000 + "]" * 100_000,
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY=new_key(),
+    )
+
+    assert_problem(response, 400, "malformed_request")
+    assert not IdempotencyKey.objects.exists()
+
+
+def test_a_json_body_nested_up_to_the_limit_is_read_and_validated():
+    response = APIClient().post(
+        "/api/v1/auth/otp/request",
+        '{"email": ' + nested(MAX_DEPTH - 1) + "}",
+        content_type="application/json",
+    )
+
+    body = assert_problem(response, 400, "invalid_request")
+    assert [error["field"] for error in body["errors"]] == ["email"]
+
+
+def test_a_body_over_the_upload_limit_is_a_413_problem(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
+    client = APIClient(raise_request_exception=False)
+
+    response = client.post(
+        "/api/v1/auth/otp/request",
+        {"email": "ada@example.com", "padding": "x" * 2_000},
+        format="json",
+    )
+
+    body = assert_problem(response, 413, "request_too_large")
+    assert "1,000 bytes" in body["detail"]
+
+
+def test_a_page_over_the_upload_limit_keeps_djangos_own_400_page(settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1_000
+    client = Client(raise_request_exception=False)
+
+    response = client.post(
+        "/login/",
+        "email=ada%40example.com&padding=" + "x" * 2_000,
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 400
+    assert response["Content-Type"].startswith("text/html")
 
 
 def test_a_json_body_that_is_not_an_object_is_a_validation_error():

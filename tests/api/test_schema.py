@@ -12,6 +12,8 @@ import yaml
 from django.contrib.staticfiles import finders
 from django.test import Client
 
+from tests.api.helpers import assert_problem
+
 pytestmark = pytest.mark.django_db
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
@@ -94,6 +96,22 @@ def test_the_schema_is_json_when_asked_for(query, accept):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.oai.openapi+json")
     assert json.loads(response.content)["openapi"].startswith("3.")
+
+
+@pytest.mark.parametrize(
+    ("request_headers", "query", "status", "code"),
+    [
+        ({"HTTP_AUTHORIZATION": "Bearer not-a-token"}, "", 401, "invalid_token"),
+        ({}, "?format=xml", 404, "not_found"),
+        ({"HTTP_ACCEPT": "text/html"}, "", 406, "not_acceptable"),
+    ],
+)
+def test_errors_of_the_schema_endpoint_are_json_problems_not_yaml(
+    request_headers, query, status, code
+):
+    response = Client().get(f"/api/v1/schema/{query}", **request_headers)
+
+    assert_problem(response, status, code)
 
 
 def test_the_schema_lists_every_contract_operation():
