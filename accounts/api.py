@@ -1,7 +1,6 @@
 """Signing in to the JSON API: patients by emailed code, staff by password and
 authenticator code; both get a bearer token. And the patient's own profile."""
 
-import datetime as dt
 from typing import Any
 
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -45,6 +44,9 @@ class AcceptedSerializer(serializers.Serializer[Any]):
 
 
 class ProfileSerializer(serializers.ModelSerializer[Patient]):
+    """The profile as it is: a new patient's name and phone are empty, and their date of
+    birth is null, until they complete it."""
+
     email = serializers.EmailField(source="user.email", read_only=True)
     is_complete = serializers.BooleanField(
         read_only=True, help_text="Name, phone and date of birth are needed to book."
@@ -54,16 +56,18 @@ class ProfileSerializer(serializers.ModelSerializer[Patient]):
         model = Patient
         fields = ["id", "email", "full_name", "phone", "date_of_birth", "is_complete"]
         read_only_fields = ["id"]
+
+
+class ProfileUpdateSerializer(ProfileSerializer):
+    """A complete profile: every field required. The model's validators check the phone
+    number and the date of birth, as on the profile page."""
+
+    class Meta(ProfileSerializer.Meta):
         extra_kwargs = {
             "full_name": {"required": True, "allow_blank": False},
             "phone": {"required": True, "allow_blank": False},
             "date_of_birth": {"required": True, "allow_null": False},
         }
-
-    def validate_date_of_birth(self, value: dt.date) -> dt.date:
-        if not dt.date(1900, 1, 1) <= value <= dt.date.today():
-            raise serializers.ValidationError("Give a date of birth in the past.")
-        return value
 
 
 class _SignInView(APIView):
@@ -165,7 +169,7 @@ class ProfileView(APIView):
 
     @extend_schema(
         operation_id="me_update",
-        request=ProfileSerializer,
+        request=ProfileUpdateSerializer,
         responses=ProfileSerializer,
         tags=["me"],
         summary="Set name, phone and date of birth (needed before the first booking)",
@@ -173,7 +177,7 @@ class ProfileView(APIView):
     def put(self, request: Request) -> Response:
         assert isinstance(request.user, User)
         patient = patient_of(request.user)
-        form = ProfileSerializer(patient, data=request.data)
+        form = ProfileUpdateSerializer(patient, data=request.data)
         form.is_valid(raise_exception=True)
         services.update_patient_profile(
             patient=patient,

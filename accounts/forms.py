@@ -1,7 +1,6 @@
-import datetime as dt
-
 from django import forms
-from django.utils import timezone
+
+from accounts.validators import validate_date_of_birth, validate_phone
 
 
 class EmailForm(forms.Form):
@@ -39,25 +38,17 @@ class ProfileForm(forms.Form):
     full_name = forms.CharField(
         label="Full name", max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
     )
-    phone = forms.RegexField(
+    phone = forms.CharField(
         label="Phone number",
-        regex=r"^\+?[\d\s()./-]{6,30}$",
-        error_messages={"invalid": "Enter a phone number, e.g. +49 30 1234567."},
+        max_length=40,
+        validators=[validate_phone],
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     date_of_birth = forms.DateField(
         label="Date of birth",
+        validators=[validate_date_of_birth],
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
     )
-
-    def clean_date_of_birth(self) -> dt.date:
-        value: dt.date = self.cleaned_data["date_of_birth"]
-        today = timezone.localdate()
-        if value > today:
-            raise forms.ValidationError("The date of birth cannot be in the future.")
-        if value.year < 1900:
-            raise forms.ValidationError("Enter a date of birth after 1900.")
-        return value
 
 
 class StaffPasswordForm(forms.Form):

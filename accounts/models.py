@@ -4,6 +4,8 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 
+from accounts.validators import validate_date_of_birth, validate_phone
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
@@ -58,8 +60,8 @@ class Patient(models.Model):
 
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient")
     full_name = models.CharField(max_length=200, blank=True)
-    phone = models.CharField(max_length=40, blank=True)
-    date_of_birth = models.DateField(null=True, blank=True)
+    phone = models.CharField(max_length=40, blank=True, validators=[validate_phone])
+    date_of_birth = models.DateField(null=True, blank=True, validators=[validate_date_of_birth])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -2,6 +2,7 @@
 
 from django import forms
 
+from accounts.validators import validate_date_of_birth, validate_phone
 from appointments.forms import REASON_MAX_LENGTH, AwareDateTimeField
 from appointments.models import Status
 
@@ -54,9 +55,10 @@ class PatientSearchForm(forms.Form):
 class NewPatientForm(forms.Form):
     email = forms.EmailField(label="Email", help_text="The patient signs in with a code sent here.")
     full_name = forms.CharField(label="Full name", max_length=200)
-    phone = forms.CharField(label="Phone", max_length=40)
+    phone = forms.CharField(label="Phone", max_length=40, validators=[validate_phone])
     date_of_birth = forms.DateField(
         label="Date of birth",
+        validators=[validate_date_of_birth],
         input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Give the date as YYYY-MM-DD, e.g. 1980-01-31."},

@@ -437,7 +437,7 @@ def test_the_email_and_id_cannot_be_changed_through_the_profile():
             "id": patient.pk + 100,
             "email": "eve@example.com",
             "full_name": "Ada",
-            "phone": "+49 1",
+            "phone": "+49 30 1234567",
             "date_of_birth": "1980-01-01",
         },
         format="json",
@@ -454,7 +454,7 @@ def test_a_blank_name_is_a_field_error():
 
     response = client_for(patient.user).put(
         "/api/v1/me",
-        {"full_name": "   ", "phone": "+49 1", "date_of_birth": "1980-01-01"},
+        {"full_name": "   ", "phone": "+49 30 1234567", "date_of_birth": "1980-01-01"},
         format="json",
     )
 
@@ -470,7 +470,7 @@ def test_a_date_of_birth_in_the_future_is_a_field_error():
 
     response = client_for(patient.user).put(
         "/api/v1/me",
-        {"full_name": "Ada", "phone": "+49 1", "date_of_birth": tomorrow.isoformat()},
+        {"full_name": "Ada", "phone": "+49 30 1234567", "date_of_birth": tomorrow.isoformat()},
         format="json",
     )
 
@@ -478,6 +478,36 @@ def test_a_date_of_birth_in_the_future_is_a_field_error():
     assert [error["field"] for error in body["errors"]] == ["date_of_birth"]
     patient.refresh_from_db()
     assert patient.date_of_birth == dt.date(1980, 1, 1)
+
+
+def test_a_new_patients_profile_has_empty_fields_and_no_date_of_birth():
+    api = bearer(sign_in("ada@example.com"))
+
+    response = api.get("/api/v1/me")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["full_name"], body["phone"], body["date_of_birth"]) == ("", "", None)
+    assert body["is_complete"] is False
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("phone", "x", "Enter a phone number, e.g. +49 30 1234567."),
+        ("date_of_birth", "1850-01-01", "Enter a date of birth after 1900."),
+    ],
+)
+def test_the_profile_checks_phone_and_birth_date_as_the_profile_page_does(field, value, message):
+    patient = make_patient(full_name="Ada Lovelace")
+    details = {"full_name": "Ada", "phone": "+49 30 1234567", "date_of_birth": "1980-01-01"}
+
+    response = client_for(patient.user).put("/api/v1/me", details | {field: value}, format="json")
+
+    body = assert_problem(response, 400, "invalid_request")
+    assert [(error["field"], error["message"]) for error in body["errors"]] == [(field, message)]
+    patient.refresh_from_db()
+    assert patient.full_name == "Ada Lovelace"
 
 
 def test_a_profile_without_its_fields_lists_each_missing_one():

@@ -142,6 +142,20 @@ def test_booking_declares_its_idempotency_key_and_its_problems():
     assert "Retry-After" in booking["responses"]["409"]["headers"]
 
 
+def test_a_profiles_date_of_birth_may_be_null_when_read_but_not_when_set():
+    document = schema()
+    me = document["paths"]["/api/v1/me"]
+    components = document["components"]["schemas"]
+
+    read = me["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+    update = me["put"]["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+
+    assert components[read.rsplit("/", 1)[1]]["properties"]["date_of_birth"]["nullable"] is True
+    update_schema = components[update.rsplit("/", 1)[1]]
+    assert "nullable" not in update_schema["properties"]["date_of_birth"]
+    assert {"full_name", "phone", "date_of_birth"} <= set(update_schema["required"])
+
+
 def test_wall_clock_times_are_described_as_the_hh_mm_strings_they_are():
     components = schema()["components"]["schemas"]
 

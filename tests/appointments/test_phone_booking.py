@@ -195,7 +195,7 @@ def test_the_new_patient_form_shows_a_taken_email_as_a_field_error(client, staff
         {
             "email": "petra@example.com",
             "full_name": "Petra Again",
-            "phone": "1",
+            "phone": "+49 30 1234567",
             "date_of_birth": "1990-02-03",
         },
     )
@@ -203,6 +203,31 @@ def test_the_new_patient_form_shows_a_taken_email_as_a_field_error(client, staff
     assert response.status_code == 400
     assert "Someone already has an account with this email address." in response.text
     assert Patient.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("phone", "call me", "Enter a phone number"),
+        ("date_of_birth", "2999-01-01", "cannot be in the future"),
+        ("date_of_birth", "1850-01-01", "after 1900"),
+    ],
+)
+def test_the_new_patient_form_checks_phone_and_birth_date_as_the_profile_page_does(
+    client, staff, field, value, message
+):
+    details = {
+        "email": "nina@example.com",
+        "full_name": "Nina Neu",
+        "phone": "+49 170 555",
+        "date_of_birth": "1990-02-03",
+    }
+
+    response = client.post(NEW_PATIENT, details | {field: value})
+
+    assert response.status_code == 400
+    assert message in response.text
+    assert not Patient.objects.filter(user__email="nina@example.com").exists()
 
 
 def test_the_new_patient_form_has_labelled_fields(client, staff):
