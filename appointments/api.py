@@ -156,7 +156,9 @@ class HistoryEntrySerializer(serializers.Serializer[Any]):
         choices=["patient", "staff", "system"], help_text="Who made the change."
     )
     by_email = serializers.EmailField(
-        allow_null=True, help_text="The staff member's email; shown to staff only."
+        allow_null=True,
+        help_text="The email of whoever made the change (patient or staff member); "
+        "shown to staff only, null for patients and for system changes.",
     )
     status = serializers.ChoiceField(choices=Status.choices)
     start = serializers.CharField()

@@ -42,6 +42,8 @@ DEBUG = env_bool("DEBUG", True)
 
 DEVELOPMENT_SECRET_KEY = "development-only-insecure-secret-key"  # noqa: S105 (refused below)
 SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
+# Earlier keys, during a rotation: sessions and API tokens signed with them keep working.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 
 if not DEBUG:

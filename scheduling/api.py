@@ -66,16 +66,27 @@ class WallClockTimeField(serializers.TimeField):
     default_error_messages = {
         **serializers.TimeField.default_error_messages,
         "not_whole_minute": "Give the time in whole minutes, HH:MM.",
+        "offset": "Give the clinic's wall-clock time, HH:MM, without a UTC offset.",
     }
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="%H:%M", **kwargs)
 
     def to_internal_value(self, value: Any) -> dt.time:
+        if isinstance(value, str) and _has_offset(value):
+            # Django's parser would drop the offset silently: 09:00+05:00 is not 09:00.
+            self.fail("offset")
         time = super().to_internal_value(value)
         if time.second or time.microsecond:
             self.fail("not_whole_minute")
         return time
+
+
+def _has_offset(value: str) -> bool:
+    try:
+        return dt.time.fromisoformat(value.strip()).tzinfo is not None
+    except ValueError:
+        return False  # not a time at all: TimeField says so
 
 
 class ClinicSerializer(serializers.ModelSerializer[Clinic]):
@@ -160,7 +171,8 @@ class DateRangeSerializer(serializers.Serializer[Any]):
         first = attrs.get("from") or timezone.now().astimezone(clinic.zone).date()
         last = attrs.get("to") or first + dt.timedelta(days=6)
         if last < first:
-            raise serializers.ValidationError({"to": "`to` cannot be before `from` (today)."})
+            since = "`from`" if attrs.get("from") else "`from` (today, when not given)"
+            raise serializers.ValidationError({"to": f"`to` cannot be before {since}."})
         if (last - first).days >= MAX_RANGE_DAYS:
             raise serializers.ValidationError(
                 {"to": f"Ask for at most {MAX_RANGE_DAYS} days at a time."}
@@ -185,7 +197,9 @@ class AvailabilityQuerySerializer(DateRangeSerializer):
 class DoctorQuerySerializer(serializers.Serializer[Any]):
     clinic = serializers.IntegerField(required=False, min_value=1, max_value=2**53)
     specialty = serializers.CharField(required=False, max_length=100)
-    search = serializers.CharField(required=False, max_length=100, help_text="Part of the name.")
+    search = serializers.CharField(
+        required=False, allow_blank=True, max_length=100, help_text="Part of the name."
+    )
 
 
 class WeeklyIntervalSerializer(serializers.Serializer[Any]):

@@ -39,8 +39,11 @@ class BearerTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("The token is not valid or was revoked.")
         if record.expires_at <= timezone.now():
             raise exceptions.AuthenticationFailed("The token has expired. Sign in again.")
-        if not constant_time_compare(record.auth_hash, record.user.get_session_auth_hash()):
-            raise exceptions.AuthenticationFailed("The password has changed since. Sign in again.")
+        if not _auth_hash_is_current(record):
+            raise exceptions.AuthenticationFailed(
+                "The token no longer works: the password changed since it was issued. "
+                "Sign in again."
+            )
         # A patient token for an account made staff since gives no staff powers, and
         # a staff token for an account no longer staff gives none either.
         if (record.kind == ApiToken.Kind.STAFF) != record.user.is_staff:
@@ -49,3 +52,20 @@ class BearerTokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request: Request) -> str:
         return f'{self.keyword} realm="api"'
+
+
+def _auth_hash_is_current(record: ApiToken) -> bool:
+    """The token's auth hash is the user's, under the secret key or (as Django does for
+    sessions, during a key rotation) one of ``SECRET_KEY_FALLBACKS``; a token that matched
+    a fallback is brought onto the current key, so it outlives the rotation."""
+    user = record.user
+    current = user.get_session_auth_hash()
+    if constant_time_compare(record.auth_hash, current):
+        return True
+    if any(
+        constant_time_compare(record.auth_hash, fallback)
+        for fallback in user.get_session_auth_fallback_hash()
+    ):
+        ApiToken.objects.filter(pk=record.pk).update(auth_hash=current)
+        return True
+    return False

@@ -345,6 +345,25 @@ def test_the_database_refuses_a_patient_token_bound_to_an_authenticator():
         )
 
 
+def test_a_token_outlives_a_secret_key_rotation_with_the_old_key_as_a_fallback(settings):
+    token = sign_in("ada@example.com")
+    old_key = settings.SECRET_KEY
+
+    settings.SECRET_KEY, settings.SECRET_KEY_FALLBACKS = "a-new-secret-key-" * 3, [old_key]
+    assert bearer(token).get("/api/v1/me").status_code == 200
+
+    settings.SECRET_KEY_FALLBACKS = []  # the rotation is over
+    assert bearer(token).get("/api/v1/me").status_code == 200
+
+
+def test_a_token_ends_when_the_secret_key_changes_without_a_fallback(settings):
+    token = sign_in("ada@example.com")
+
+    settings.SECRET_KEY = "a-new-secret-key-" * 3
+
+    assert_problem(bearer(token).get("/api/v1/me"), 401, "invalid_token")
+
+
 def test_a_token_of_a_deactivated_account_stops_working():
     token = sign_in("ada@example.com")
     User.objects.filter(email="ada@example.com").update(is_active=False)

@@ -109,6 +109,17 @@ def test_doctors_can_be_found_by_part_of_their_name_in_any_case(anonymous):
     assert names(anonymous.get("/api/v1/doctors?search=Schmidt")) == []
 
 
+@pytest.mark.parametrize("search", ["", "%20%20"])
+def test_an_empty_or_blank_search_finds_every_doctor(anonymous, search):
+    clinic = make_clinic()
+    make_doctor(clinic, name="Dr. Anna Weber")
+    make_doctor(clinic, name="Dr. Bernd Koch")
+
+    found = names(anonymous.get(f"/api/v1/doctors?search={search}"))
+
+    assert found == ["Dr. Anna Weber", "Dr. Bernd Koch"]
+
+
 def test_the_filters_combine(anonymous):
     mitte, kreuzberg = make_clinic(), make_clinic()
     make_doctor(mitte, name="Dr. Anna Weber", specialty="Dermatology")

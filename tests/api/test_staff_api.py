@@ -396,6 +396,17 @@ def test_time_off_that_ends_before_it_starts_is_refused(api, doctor, frozen_now)
     assert free_times(doctor, MONDAY)[0] == "09:00"
 
 
+def test_time_off_inside_the_spring_forward_gap_is_refused_as_no_time_at_all(api, doctor):
+    # Berlin skips 02:00-03:00 on 2027-03-28: those wall-clock times never happen.
+    day = "2027-03-28"
+    gap = {"start_date": day, "end_date": day, "start_time": "02:00", "end_time": "03:00"}
+    around = gap | {"start_time": "01:30", "end_time": "03:30"}
+
+    assert_problem(api.post(time_off_url(doctor), gap, format="json"), 422, "end_not_after_start")
+    assert api.post(time_off_url(doctor), around, format="json").status_code == 201
+    assert TimeOff.objects.count() == 1
+
+
 def test_time_off_whose_end_date_is_before_its_start_date_is_refused(api, doctor):
     response = api.post(
         time_off_url(doctor), {"start_date": TUESDAY, "end_date": MONDAY}, format="json"
@@ -423,6 +434,18 @@ def test_times_of_time_off_with_seconds_are_refused(api, doctor):
 
     body = assert_problem(response, 400, "invalid_request")
     assert error_fields(body) == {"start_time"}
+
+
+@pytest.mark.parametrize("start", ["09:00+05:00", "09:00Z", "09:00:00-03:00"])
+def test_weekly_hours_with_a_utc_offset_are_refused_not_shifted_silently(api, doctor, start):
+    before = list(WeeklyAvailability.objects.filter(doctor=doctor).values_list("pk", flat=True))
+
+    response = put_hours(api, doctor, [{"weekday": 0, "start": start, "end": "17:00"}])
+
+    body = assert_problem(response, 400, "invalid_request")
+    assert "without a UTC offset" in body["errors"][0]["message"]
+    after = list(WeeklyAvailability.objects.filter(doctor=doctor).values_list("pk", flat=True))
+    assert after == before
 
 
 def test_whole_minutes_may_be_sent_with_zero_seconds(api, doctor):
