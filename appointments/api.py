@@ -30,6 +30,7 @@ from clinic.api.idempotency import (
     IDEMPOTENCY_KEY_REQUIRED,
     run_idempotently,
 )
+from clinic.api.models import IdempotencyKey
 from clinic.api.permissions import IsStaff
 from scheduling.api import (
     MAX_RANGE_DAYS,
@@ -221,7 +222,17 @@ class AppointmentList(generics.ListAPIView[Appointment]):
         ),
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return run_idempotently(request, lambda: self._book(request), required=True)
+        def may_replay(stored: IdempotencyKey) -> bool:
+            # A stored booking names its appointment; a stored refusal names none.
+            location = stored.response_headers.get("Location")
+            if location is None:
+                return True
+            booked_id = int(location.rstrip("/").rsplit("/", 1)[1])
+            return visible_appointments(request).filter(pk=booked_id).exists()
+
+        return run_idempotently(
+            request, lambda: self._book(request), required=True, may_replay=may_replay
+        )
 
     def _book(self, request: Request) -> Response:
         user = request.user

@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter
+from rest_framework import exceptions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils import encoders
@@ -54,12 +55,18 @@ STORED_HEADERS = ("Location",)
 
 
 def run_idempotently(
-    request: Request, handler: Callable[[], Response], *, required: bool
+    request: Request,
+    handler: Callable[[], Response],
+    *,
+    required: bool,
+    may_replay: Callable[[IdempotencyKey], bool] | None = None,
 ) -> Response:
     """``handler()``'s response, run at most once per ``Idempotency-Key`` of the caller.
 
     ``handler`` makes the write; its domain and validation errors become problem
-    responses here, so that they are stored and replayed like any other answer."""
+    responses here, so that they are stored and replayed like any other answer.
+    ``may_replay`` says whether a stored response may still be shown to the caller (the
+    record it holds may have left their sight since); when not, the answer is a 404."""
     key = idempotency_key(request, required=required)
     if key is None:
         return handler()
@@ -82,6 +89,8 @@ def run_idempotently(
                     "This Idempotency-Key was used for a different request. "
                     "Use a new key for a new request.",
                 )
+            if may_replay is not None and not may_replay(stored):
+                raise exceptions.NotFound("What this key created is no longer yours to see.")
             return _replay(stored)
 
         response = _answer(handler)

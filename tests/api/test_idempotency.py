@@ -253,6 +253,19 @@ def test_a_replayed_cancel_still_needs_the_caller_to_see_the_appointment(api, do
     assert_problem(retry, 404, "not_found")
 
 
+def test_a_replayed_booking_still_needs_the_caller_to_see_the_appointment(doctor, patient):
+    staff = make_staff(clinics=(doctor.clinic,))
+    staff_api = client_for(staff)
+    key, body = new_key(), booking(doctor) | {"patient": patient.pk}
+    assert post_booking(staff_api, key, **body).status_code == 201
+
+    StaffMembership.objects.filter(user=staff).delete()  # moved to another clinic
+    retry = post_booking(staff_api, key, **body)
+
+    assert_problem(retry, 404, "not_found")
+    assert Appointment.objects.count() == 1
+
+
 def test_the_same_key_on_another_appointment_is_refused(api, doctor):
     first = post_booking(api, **booking(doctor)).json()["id"]
     second = post_booking(api, **booking(doctor, MONDAY_11)).json()["id"]
