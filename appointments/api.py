@@ -8,6 +8,7 @@ services' refusals become problems in ``clinic.api.problems`` (409 ``slot_unavai
 their clinics: anything else is a 404, as if it did not exist.
 """
 
+import json
 from typing import Any
 
 from django.shortcuts import get_object_or_404
@@ -223,11 +224,10 @@ class AppointmentList(generics.ListAPIView[Appointment]):
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         def may_replay(stored: IdempotencyKey) -> bool:
-            # A stored booking names its appointment; a stored refusal names none.
-            location = stored.response_headers.get("Location")
-            if location is None:
+            # A stored booking holds its appointment; a stored refusal holds none.
+            if stored.response_status != status.HTTP_201_CREATED:
                 return True
-            booked_id = int(location.rstrip("/").rsplit("/", 1)[1])
+            booked_id = json.loads(stored.response_body)["id"]
             return visible_appointments(request).filter(pk=booked_id).exists()
 
         return run_idempotently(

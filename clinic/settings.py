@@ -165,9 +165,11 @@ else:
             # Django's, with an atomic incr that keeps the expiry (see clinic/cache.py).
             "BACKEND": "clinic.cache.DatabaseCache",
             "LOCATION": "cache_entries",
-            # Culling at Django's default of 300 entries would drop rate-limit counts
-            # (one per address, email and user in each window) long before they expire.
-            "OPTIONS": {"MAX_ENTRIES": 100_000},
+            # Past MAX_ENTRIES Django deletes the expired entries, then a third of the
+            # rest. Rate limits keep one live count per address, email and user in each
+            # window: 300 (Django's default) could drop live counts; every add also
+            # counts the table, so it should stay small.
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
 

@@ -241,8 +241,15 @@ class TimeOff(models.Model):
         if self.start_date and self.end_date:
             if self.end_date < self.start_date:
                 raise ValidationError({"end_date": "The end date cannot be before the start."})
-            if self.local_end <= self.local_start:
+            if self.local_end <= self.local_start or (self.doctor_id and self.lasts_no_time()):
                 raise ValidationError({"end_time": "The end must be after the start."})
+
+    def lasts_no_time(self) -> bool:
+        """Whether the period ends no later than it starts, as instants in the clinic's
+        zone: 02:00-03:00 on the spring-forward night is no time at all."""
+        zone = self.doctor.clinic.zone
+        start = self.local_start.replace(tzinfo=zone).astimezone(dt.UTC)
+        return self.local_end.replace(tzinfo=zone).astimezone(dt.UTC) <= start
 
     @property
     def local_start(self) -> dt.datetime:

@@ -207,10 +207,7 @@ def add_time_off(
         end_time=end_time,
         reason=reason,
     )
-    # Compared as instants: 02:00-03:00 on the spring-forward night is no time at all.
-    zone = doctor.clinic.zone
-    start = time_off.local_start.replace(tzinfo=zone).astimezone(dt.UTC)
-    if time_off.local_end.replace(tzinfo=zone).astimezone(dt.UTC) <= start:
+    if time_off.lasts_no_time():
         raise EndNotAfterStart()
     # A longer period is almost surely a typo (2062 for 2026), and would hide the doctor.
     if end_date - start_date > MAX_TIME_OFF:

@@ -26,10 +26,17 @@ def connect_patiently(patience: float = CONNECT_PATIENCE) -> None:
             connection.ensure_connection()
             return
         except OperationalError as error:
-            if "too many clients" not in str(error) or time.monotonic() > deadline:
+            if not _server_full(error) or time.monotonic() > deadline:
                 raise
             connection.close()
             time.sleep(0.2)
+
+
+def _server_full(error: OperationalError) -> bool:
+    # "too many clients already"; a role that is not a superuser meets the slots kept
+    # for superusers first: "remaining connection slots are reserved ...".
+    message = str(error)
+    return "too many clients" in message or "connection slots are reserved" in message
 
 
 def run_together[T](attempts: Sequence[Callable[[], T]]) -> list[T]:
@@ -42,7 +49,11 @@ def run_together[T](attempts: Sequence[Callable[[], T]]) -> list[T]:
 
     def run(attempt: Callable[[], T]) -> T:
         try:
-            connect_patiently()
+            try:
+                connect_patiently()
+            except BaseException:
+                barrier.abort()  # the others stop waiting for this racer at once
+                raise
             barrier.wait(timeout=START_PATIENCE)
             return attempt()
         finally:

@@ -41,8 +41,8 @@ class BearerTokenAuthentication(BaseAuthentication):
             raise exceptions.AuthenticationFailed("The token has expired. Sign in again.")
         if not _auth_hash_is_current(record):
             raise exceptions.AuthenticationFailed(
-                "The token no longer works: the password changed since it was issued. "
-                "Sign in again."
+                "The token no longer works: the password (or the server's secret key) "
+                "changed since it was issued. Sign in again."
             )
         # A patient token for an account made staff since gives no staff powers, and
         # a staff token for an account no longer staff gives none either.

@@ -94,16 +94,21 @@ def test_parallel_increments_each_get_their_own_count():
 @pytest.mark.xdist_group("postgres_races")
 @pytest.mark.django_db(transaction=True)
 def test_control_djangos_generic_increment_loses_counts_in_the_same_harness(monkeypatch):
-    get = cache.get
+    get = DatabaseCache.get
+    reads = []
 
-    def slow_get(*args: Any, **kwargs: Any) -> Any:
-        value = get(*args, **kwargs)
+    def slow_get(self: DatabaseCache, *args: Any, **kwargs: Any) -> Any:
+        value = get(self, *args, **kwargs)
+        reads.append(value)
         time.sleep(0.05)  # widen the window between read and write
         return value
 
-    monkeypatch.setattr(cache, "get", slow_get)
+    # On the class: each thread has its own cache object.
+    monkeypatch.setattr(DatabaseCache, "get", slow_get)
 
-    counts = count_in_parallel(lambda key: BaseCache.incr(cache, key))
+    counts = count_in_parallel(lambda key: BaseCache.incr(caches["default"], key))
+
+    assert len(reads) == COUNTERS  # Django's incr read, slowly, in every thread
 
     assert len(set(counts)) < COUNTERS
     assert cache.get("parallel") < COUNTERS
