@@ -16,11 +16,9 @@ from tests.factories import (
     book,
     consultation,
     local,
-    log_in_staff,
     make_clinic,
     make_doctor,
     make_patient,
-    make_staff,
 )
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
@@ -28,23 +26,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 PATIENTS = reverse("staff_appointments:patients")
 NEW_PATIENT = reverse("staff_appointments:new_patient")
 MONDAY_10 = "2026-03-09T09:00:00Z"  # 10:00 CET
-
-
-@pytest.fixture
-def clinic():
-    return make_clinic(name="Lindenhof Practice")
-
-
-@pytest.fixture
-def anna(clinic):
-    return make_doctor(clinic, name="Dr. Anna Weber")
-
-
-@pytest.fixture
-def staff(client, clinic):
-    user = make_staff("desk@example.com", clinics=(clinic,))
-    log_in_staff(client, user)
-    return user
 
 
 @pytest.fixture

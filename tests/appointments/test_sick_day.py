@@ -17,7 +17,6 @@ from tests.factories import (
     local,
     log_in_staff,
     make_clinic,
-    make_doctor,
     make_patient,
     make_staff,
 )
@@ -26,28 +25,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
 SICK_DAY = dt.date(2026, 3, 9)
 MONDAY_11_30 = dt.datetime(2026, 3, 9, 10, 30, tzinfo=dt.UTC)  # 11:30 CET
-
-
-@pytest.fixture
-def clinic():
-    return make_clinic(name="Lindenhof Practice")
-
-
-@pytest.fixture
-def anna(clinic):
-    return make_doctor(clinic, name="Dr. Anna Weber")
-
-
-@pytest.fixture
-def bernd(clinic):
-    return make_doctor(clinic, name="Dr. Bernd Roth")
-
-
-@pytest.fixture
-def staff(client, clinic):
-    user = make_staff("desk@example.com", clinics=(clinic,))
-    log_in_staff(client, user)
-    return user
 
 
 @pytest.fixture

@@ -31,30 +31,8 @@ MONDAY_AFTER_THE_START = dt.datetime(2026, 3, 9, 9, 30, tzinfo=dt.UTC)  # 10:30 
 
 
 @pytest.fixture
-def clinic():
-    return make_clinic(name="Lindenhof Practice")
-
-
-@pytest.fixture
-def anna(clinic):
-    return make_doctor(clinic, name="Dr. Anna Weber")
-
-
-@pytest.fixture
-def bernd(clinic):
-    return make_doctor(clinic, name="Dr. Bernd Roth")
-
-
-@pytest.fixture
 def petra():
     return make_patient(full_name="Petra Pohl", phone="+49 170 1234567")
-
-
-@pytest.fixture
-def staff(client, clinic):
-    user = make_staff("desk@example.com", clinics=(clinic,))
-    log_in_staff(client, user)
-    return user
 
 
 @pytest.fixture
