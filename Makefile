@@ -72,6 +72,7 @@ lint: $(INSTALLED)
 	$(call timed,ruff check,$(BIN)/ruff check .)
 	$(call timed,ruff format,$(BIN)/ruff format --check .)
 	$(call timed,mypy,$(BIN)/mypy .)
+	$(call timed,layers,$(BIN)/lint-imports --no-cache)
 	@mkdir -p var
 	$(call timed,migrations,env -u DATABASE_URL $(MANAGE) makemigrations --check --dry-run)
 

@@ -1,21 +1,20 @@
-"""Admin for users (email is the login, there is no username), patient profiles and
-staff memberships of clinics."""
+"""Admin for users (email is the login, there is no username), patient profiles and API
+tokens. Staff memberships of clinics are added to the user page by scheduling.admin."""
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from accounts.models import Patient, StaffMembership, User
-
-# The admin's classes are generic in their model only in django-stubs; at runtime they
-# cannot be subscripted (django-stubs-ext, which would patch that, is a development
-# dependency), hence the bare base classes and their "type-arg" ignores.
+from accounts.api_tokens import revoke_token
+from accounts.models import ApiToken, Patient, User
 
 
 def _normalized_unique_email(form: "forms.ModelForm[User]") -> str:
@@ -39,7 +38,7 @@ class UserCreationForm(AdminUserCreationForm[User]):
         return _normalized_unique_email(self)
 
 
-class UserEditForm(UserChangeForm):  # type: ignore[type-arg]
+class UserEditForm(UserChangeForm[User]):
     class Meta:
         model = User
         fields = "__all__"
@@ -48,7 +47,7 @@ class UserEditForm(UserChangeForm):  # type: ignore[type-arg]
         return _normalized_unique_email(self)
 
 
-class PatientInline(admin.StackedInline):  # type: ignore[type-arg]
+class PatientInline(admin.StackedInline[Patient, User]):
     model = Patient
     fields = ("full_name", "phone", "date_of_birth")
     # A patient profile is referenced by appointments (PROTECT); it is never removed here.
@@ -57,16 +56,8 @@ class PatientInline(admin.StackedInline):  # type: ignore[type-arg]
     extra = 0
 
 
-class StaffMembershipInline(admin.TabularInline):  # type: ignore[type-arg]
-    model = StaffMembership
-    fields = ("clinic", "role", "created_at")
-    readonly_fields = ("created_at",)
-    autocomplete_fields = ("clinic",)
-    extra = 0
-
-
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
+class UserAdmin(DjangoUserAdmin[User]):
     form = UserEditForm
     add_form = UserCreationForm
     fieldsets = (
@@ -86,7 +77,8 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
             },
         ),
     )
-    inlines = (PatientInline, StaffMembershipInline)
+    # Other apps add theirs (scheduling.admin: the user's clinics).
+    inlines: ClassVar[tuple[type[InlineModelAdmin[Any, Any]], ...]] = (PatientInline,)
     list_display = ("email", "patient_name", "is_staff", "is_superuser", "is_active", "last_login")
     list_filter = ("is_staff", "is_superuser", "is_active", "groups")
     list_select_related = ("patient",)
@@ -105,7 +97,7 @@ class UserAdmin(DjangoUserAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(Patient)
-class PatientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class PatientAdmin(admin.ModelAdmin[Patient]):
     list_display = ("display_name", "email", "phone", "date_of_birth", "created_at", "appointments")
     list_select_related = ("user",)
     search_fields = ("full_name", "user__email", "phone")
@@ -132,12 +124,30 @@ class PatientAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return format_html('<a href="{}?patient__id__exact={}">View</a>', url, patient.pk)
 
 
-@admin.register(StaffMembership)
-class StaffMembershipAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ("user", "clinic", "role", "created_at")
-    list_filter = ("role", "clinic")
-    list_select_related = ("user", "clinic")
-    search_fields = ("user__email", "clinic__name")
-    # The user field offers staff accounts only (the model's limit_choices_to).
-    autocomplete_fields = ("user", "clinic")
-    readonly_fields = ("created_at",)
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
+    """Tokens are issued by signing in through the API; here they can be seen and revoked
+    (a lost phone, say). The token itself is never stored, so never shown."""
+
+    list_display = ["prefix", "user", "kind", "created_at", "expires_at", "revoked_at"]
+    list_filter = ["kind", ("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["user__email", "prefix"]
+    readonly_fields = [
+        "user",
+        "kind",
+        "device",
+        "prefix",
+        "created_at",
+        "expires_at",
+        "revoked_at",
+    ]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected tokens")
+    def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        for token in queryset:
+            revoke_token(token)
+        self.message_user(request, f"Revoked {queryset.count()} tokens.", messages.SUCCESS)

@@ -12,13 +12,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services, staff_services
-from accounts.models import Patient, User
+from accounts.api_tokens import issue_token, revoke_token
+from accounts.models import ApiToken, Patient, User
 from accounts.selectors import patient_of
-from accounts.views import client_address
-from clinic.api.models import ApiToken
 from clinic.api.permissions import IsPatient
-from clinic.api.services import issue_token, revoke_token
-from clinic.api.throttling import AuthAddressThrottle, AuthEmailThrottle
+from clinic.api.throttling import AuthAddressThrottle, CacheThrottle
+from clinic.client_address import client_address
 
 
 class EmailSerializer(serializers.Serializer[Any]):
@@ -68,6 +67,19 @@ class ProfileUpdateSerializer(ProfileSerializer):
             "phone": {"required": True, "allow_blank": False},
             "date_of_birth": {"required": True, "allow_null": False},
         }
+
+
+class AuthEmailThrottle(CacheThrottle):
+    """Sign-in requests per email address, whoever sends them (hashed in the cache key)."""
+
+    scope = "auth_email"
+
+    def identity(self, request: Request) -> str | None:
+        data = request.data
+        email = data.get("email") if isinstance(data, dict) else None
+        if not isinstance(email, str) or not email.strip():
+            return None  # the serializer refuses the request
+        return services.normalize_email(email)
 
 
 class _SignInView(APIView):

@@ -21,8 +21,8 @@ from django.utils.translation import gettext_lazy as _
 from django_otp.plugins.otp_email.models import EmailDevice
 
 from accounts.models import Patient, User
-from accounts.rate_limits import allow, seconds_left
 from clinic.errors import DomainError
+from clinic.rate_limits import allow, seconds_left
 
 MAX_WRONG_CODES = 10
 CODE_REQUESTS_PER_EMAIL = (5, dt.timedelta(minutes=15))
@@ -32,11 +32,13 @@ VERIFICATIONS_PER_ADDRESS = (30, dt.timedelta(minutes=15))
 
 class LoginError(DomainError):
     code = "login_error"
+    http_status = 400
     default_message = _("That did not work. Please try again.")
 
 
 class TooManyRequests(LoginError):
     code = "too_many_requests"
+    http_status = 429
     default_message = _("Too many attempts. Please wait a few minutes and try again.")
 
 
@@ -52,6 +54,7 @@ class CodeVoid(LoginError):
 
 class SlowDown(LoginError):
     code = "slow_down"
+    http_status = 429
     default_message = _("Please wait a few seconds before trying another code.")
 
 

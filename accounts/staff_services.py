@@ -22,9 +22,10 @@ from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import User
-from accounts.rate_limits import allow, seconds_left
 from accounts.selectors import confirmed_authenticator
 from accounts.services import LoginError, TooManyRequests, normalize_email
+from clinic import locking
+from clinic.rate_limits import allow, seconds_left
 
 PASSWORD_ATTEMPTS_PER_EMAIL = (10, dt.timedelta(minutes=15))
 # Generous: a practice's staff may all sign in from one address at the start of a shift.
@@ -44,6 +45,7 @@ class WrongAuthenticatorCode(LoginError):
 
 class AuthenticatorSlowDown(LoginError):
     code = "authenticator_slow_down"
+    http_status = 429
     default_message = _("Too many wrong codes. Please wait a little, then try again.")
 
 
@@ -101,10 +103,10 @@ def confirm_authenticator_enrolment(*, device: TOTPDevice, code: str) -> TOTPDev
     """Confirm ``device`` with a code from the app that scanned its key; from now on
     sign-ins ask for its codes."""
     accepted, wait_until = False, None
-    with transaction.atomic():
+    with locking.atomic():
         # The user's row serializes set-ups, so two racing ones (two tabs, or someone
         # else with the password) cannot both end with a confirmed authenticator.
-        User.objects.select_for_update().filter(pk=device.user_id).first()
+        locking.lock_one(User.objects.filter(pk=device.user_id).only("pk"))
         pending = (
             TOTPDevice.objects.select_for_update().filter(pk=device.pk, confirmed=False).first()
         )
@@ -123,9 +125,10 @@ def confirm_authenticator_enrolment(*, device: TOTPDevice, code: str) -> TOTPDev
 
 def verify_authenticator_code(*, user: User, code: str) -> TOTPDevice:
     """The confirmed authenticator of ``user`` that shows ``code``, or a LoginError."""
-    with transaction.atomic():
+    with locking.atomic():
         # Locked, so that two requests with one code cannot both get past "a code works
         # once" (django-otp's last_t) or past the throttle.
+        locking.set_lock_timeout()
         device = (
             TOTPDevice.objects.select_for_update()
             .filter(user=user, confirmed=True)

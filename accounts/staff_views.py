@@ -1,4 +1,4 @@
-"""The staff sign-in (password, then authenticator code) and the staff landing page.
+"""The staff sign-in: a password, then a code from an authenticator app.
 
 Between the two steps nobody is signed in: the session only remembers whose password was
 right, for ``PENDING_LOGIN_MAX_AGE``. Django's ``login()`` runs once both steps passed.
@@ -6,23 +6,25 @@ right, for ``PENDING_LOGIN_MAX_AGE``. Django's ``login()`` runs once both steps 
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import staff_services
 from accounts.authenticator import manual_key, qr_code_svg
-from accounts.decorators import is_verified_staff, staff_required
+from accounts.decorators import is_verified_staff
 from accounts.forms import AuthenticatorCodeForm, StaffPasswordForm
 from accounts.models import User
-from accounts.selectors import confirmed_authenticator, staff_clinics
-from accounts.services import LoginError, TooManyRequests
-from accounts.views import client_address, safe_next
+from accounts.selectors import confirmed_authenticator
+from accounts.services import LoginError
+from accounts.views import safe_next
+from clinic.client_address import client_address
 
 # Long enough to install an authenticator app during a first sign-in.
 PENDING_LOGIN_MAX_AGE = dt.timedelta(minutes=15)
@@ -37,7 +39,7 @@ PENDING_KEYS = (SESSION_PENDING_USER, SESSION_PENDING_SINCE, SESSION_ENROLMENT_D
 def login(request: HttpRequest) -> HttpResponse:
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if is_verified_staff(request.user):
-        return redirect(next_url or "staff:home")
+        return redirect(next_url or settings.STAFF_LOGIN_REDIRECT_URL)
     form = StaffPasswordForm(request.POST or None)
     status = 200
     if request.method == "POST" and form.is_valid():
@@ -50,7 +52,7 @@ def login(request: HttpRequest) -> HttpResponse:
             )
         except LoginError as error:
             form.add_error(None, error.message)
-            status = 429 if isinstance(error, TooManyRequests) else 400
+            status = error.http_status
         else:
             _start_pending_login(request, user, next_url)
             if confirmed_authenticator(user) is None:
@@ -78,7 +80,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
             )
         except LoginError as error:
             form.add_error("code", error.message)
-            status = 429 if isinstance(error, staff_services.AuthenticatorSlowDown) else 400
+            status = error.http_status
         else:
             return _sign_in(request, user, device)
     return render(request, "accounts/staff_login_code.html", {"form": form}, status=status)
@@ -114,7 +116,7 @@ def login_enrol(request: HttpRequest) -> HttpResponse:
             return _start_again(request, error)
         except LoginError as error:
             form.add_error("code", error.message)
-            status = 429 if isinstance(error, staff_services.AuthenticatorSlowDown) else 400
+            status = error.http_status
         else:
             return _sign_in(request, user, device)
     return render(
@@ -123,12 +125,6 @@ def login_enrol(request: HttpRequest) -> HttpResponse:
         {"form": form, "qr_code": qr_code_svg(device), "manual_key": manual_key(device)},
         status=status,
     )
-
-
-@require_GET
-@staff_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "accounts/staff_home.html", {"clinics": staff_clinics(request.user)})
 
 
 def _start_pending_login(request: HttpRequest, user: User, next_url: str | None) -> None:
@@ -167,4 +163,4 @@ def _sign_in(request: HttpRequest, user: User, device: TOTPDevice) -> HttpRespon
     # login() rotates the session key again: the signed-in session is a new one.
     auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     otp_login(request, device)
-    return redirect(next_url or "staff:home")
+    return redirect(next_url or settings.STAFF_LOGIN_REDIRECT_URL)

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.http import HttpRequest, HttpResponse
@@ -10,15 +11,10 @@ from django_otp import login as otp_login
 from accounts import services
 from accounts.decorators import current_patient, patient_required
 from accounts.forms import CodeForm, EmailForm, ProfileForm
+from clinic.client_address import client_address
 
 SESSION_EMAIL = "login_email"
 SESSION_NEXT = "login_next"
-
-
-def client_address(request: HttpRequest) -> str:
-    # The proxy in front of gunicorn must pass the client's address as REMOTE_ADDR
-    # (see docs/operations.md); X-Forwarded-For is not trusted here.
-    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def safe_next(request: HttpRequest, url: str | None) -> str | None:
@@ -39,7 +35,7 @@ def login_start(request: HttpRequest) -> HttpResponse:
             services.request_login_code(email=email, client_address=client_address(request))
         except services.TooManyRequests as error:
             form.add_error(None, error.message)
-            status = 429
+            status = error.http_status
         else:
             request.session[SESSION_EMAIL] = email
             next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
@@ -70,7 +66,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
             )
         except services.LoginError as error:
             form.add_error("code", error.message)
-            status = 429 if isinstance(error, services.TooManyRequests) else 400
+            status = error.http_status
         else:
             next_url = request.session.get(SESSION_NEXT)
             # login() rotates the session key, so a session fixed before login is useless.
@@ -79,7 +75,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
             if not current_patient(request).is_complete:
                 query = f"?{urlencode({'next': next_url})}" if next_url else ""
                 return redirect(reverse("accounts:profile") + query)
-            return redirect(next_url or "appointments:list")
+            return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     return render(
         request, "accounts/login_verify.html", {"form": form, "email": email}, status=status
     )
@@ -106,7 +102,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         services.update_patient_profile(patient=patient, **form.cleaned_data)
         next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
-        return redirect(next_url or "appointments:list")
+        return redirect(next_url or settings.LOGIN_REDIRECT_URL)
     return render(
         request,
         "accounts/profile.html",

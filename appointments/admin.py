@@ -25,9 +25,9 @@ from django.utils.safestring import SafeString
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import User
-from appointments.exceptions import BookingError
 from appointments.models import CANCELLED_STATUSES, Appointment, Notification
 from appointments.services import cancel_appointment
+from clinic.errors import DomainError
 
 ADMIN_CANCELLATION_REASON = "Cancelled in admin"
 
@@ -77,7 +77,7 @@ class NotificationTimes:
         return format_local(notification.sent_at, notification.appointment)
 
 
-class NotificationInline(NotificationTimes, admin.TabularInline):  # type: ignore[type-arg]
+class NotificationInline(NotificationTimes, admin.TabularInline[Notification, Appointment]):
     model = Notification
     fields = NOTIFICATION_FIELDS
     readonly_fields = NOTIFICATION_FIELDS
@@ -100,7 +100,7 @@ class NotificationInline(NotificationTimes, admin.TabularInline):  # type: ignor
 
 
 @admin.register(Notification)
-class NotificationAdmin(NotificationTimes, admin.ModelAdmin):  # type: ignore[type-arg]
+class NotificationAdmin(NotificationTimes, admin.ModelAdmin[Notification]):
     list_display = ("appointment", "patient_email", "kind", "state", "due", "attempts", "sent")
     list_filter = ("state", "kind", ("due_at", admin.DateFieldListFilter))
     list_select_related = ("appointment__doctor__clinic", "appointment__patient__user")
@@ -246,7 +246,7 @@ class AppointmentAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-hist
                     reason=ADMIN_CANCELLATION_REASON,
                     by_clinic=True,
                 )
-            except BookingError as error:
+            except DomainError as error:
                 refused.append(f"{appointment}: {error.message}")
             else:
                 cancelled += 1

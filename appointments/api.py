@@ -1,5 +1,6 @@
-"""Appointments over JSON: book, list, see, cancel, reschedule, and their audit trail;
-for staff, their clinics' appointments and a doctor's calendar.
+"""Appointments over JSON: free times; book, list, see, cancel, reschedule, and their
+audit trail; for staff, their clinics' appointments, a doctor's calendar and weekly hours
+(which answer with the bookings a change leaves outside them).
 
 Every write calls the same service as the pages (``appointments.services``), inside
 ``run_idempotently`` so that a client can retry it with its ``Idempotency-Key``. The
@@ -8,6 +9,7 @@ services' refusals become problems in ``clinic.api.problems`` (409 ``slot_unavai
 their clinics: anything else is a 404, as if it did not exist.
 """
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -15,17 +17,23 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import Patient, User
 from accounts.selectors import patient_of
-from appointments import selectors, services, staff_selectors
+from appointments import free_times, selectors, services, staff_selectors
 from appointments.forms import REASON_MAX_LENGTH
 from appointments.models import Appointment, AppointmentQuerySet, Status
-from clinic.api.fields import AwareDateTimeField, local_iso, problems
+from clinic.api.fields import (
+    AwareDateTimeField,
+    LocalDateField,
+    WallClockTimeField,
+    local_iso,
+    problems,
+)
 from clinic.api.idempotency import (
     IDEMPOTENCY_KEY_OPTIONAL,
     IDEMPOTENCY_KEY_REQUIRED,
@@ -33,14 +41,16 @@ from clinic.api.idempotency import (
 )
 from clinic.api.models import IdempotencyKey
 from clinic.api.permissions import IsStaff
-from scheduling.api import (
-    MAX_RANGE_DAYS,
-    DateRangeSerializer,
-    LocalDateField,
+from scheduling import services as scheduling_services
+from scheduling.api import MAX_RANGE_DAYS, DateRangeSerializer
+from scheduling.models import AppointmentType, Clinic, Doctor, Weekday
+from scheduling.selectors import (
+    active_types,
+    bookable_doctors,
+    local_day_bounds,
     staff_doctor_or_404,
+    staff_doctors,
 )
-from scheduling.models import AppointmentType, Doctor
-from scheduling.selectors import local_day_bounds
 
 # --- Serializers ------------------------------------------------------------------------
 
@@ -168,20 +178,101 @@ class HistoryEntrySerializer(serializers.Serializer[Any]):
     reason = serializers.CharField(help_text="What changed and why.")
 
 
+class SlotSerializer(serializers.Serializer[Any]):
+    start = serializers.CharField(help_text="ISO 8601 with the clinic's UTC offset.")
+    end = serializers.CharField(help_text="ISO 8601 with the clinic's UTC offset.")
+
+
+class AvailabilityQuerySerializer(DateRangeSerializer):
+    type = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**53,
+        help_text="Appointment type id; default the doctor's first (shortest) type.",
+    )
+
+
+class WeeklyIntervalSerializer(serializers.Serializer[Any]):
+    weekday = serializers.ChoiceField(choices=Weekday.choices, help_text="0 Monday ... 6 Sunday.")
+    start = WallClockTimeField(help_text="Local time, HH:MM.")
+    end = WallClockTimeField(help_text="Local time, HH:MM.")
+
+
+class ConflictSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    start = serializers.CharField()
+    end = serializers.CharField()
+
+
+class WeeklyHoursSerializer(serializers.Serializer[Any]):
+    doctor = serializers.IntegerField(read_only=True)
+    timezone = serializers.CharField(read_only=True)
+    intervals = WeeklyIntervalSerializer(many=True, max_length=100)  # type: ignore[call-arg]
+    conflicts = ConflictSerializer(
+        many=True,
+        read_only=True,
+        help_text="Booked appointments now outside the hours; never cancelled by a change.",
+    )
+
+
+def slot_data(start: dt.datetime, end: dt.datetime, clinic: Clinic) -> dict[str, str]:
+    zone = clinic.zone
+    return {"start": local_iso(start, zone), "end": local_iso(end, zone)}
+
+
+# --- Free times -------------------------------------------------------------------------
+
+
+class DoctorAvailability(APIView):
+    permission_classes = (AllowAny,)
+
+    @extend_schema(
+        operation_id="doctors_availability",
+        parameters=[AvailabilityQuerySerializer],
+        responses={200: SlotSerializer(many=True)},
+        tags=["doctors"],
+        summary="Free times",
+        description=(
+            "The bookable start times of one appointment type, over at most "
+            f"{MAX_RANGE_DAYS} local dates. A time is free when it is asked for; booking "
+            "it may still find it taken (409)."
+        ),
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        doctor = get_object_or_404(bookable_doctors(), pk=pk)
+        query = AvailabilityQuerySerializer(
+            data=request.query_params, context={"clinic": doctor.clinic}
+        )
+        query.is_valid(raise_exception=True)
+        types = active_types(doctor)
+        type_id = query.validated_data.get("type")
+        if type_id is None:
+            chosen = types[0] if types else None
+        else:
+            chosen = next((t for t in types if t.pk == type_id), None)
+        if chosen is None:
+            raise serializers.ValidationError(
+                {"type": "This doctor has no active appointment type with this id."}
+            )
+        first, last = query.dates
+        slots = free_times.doctor_free_slots(
+            doctor=doctor, appointment_type=chosen, first_day=first, last_day=last
+        )
+        return Response([slot_data(slot.start, slot.end, doctor.clinic) for slot in slots])
+
+
 # --- Reads ------------------------------------------------------------------------------
 
 
 def visible_appointments(request: Request) -> AppointmentQuerySet:
     """The caller's own appointments (a patient) or their clinics' (staff)."""
-    user = request.user
-    assert isinstance(user, User)
-    if user.is_staff:
-        return staff_selectors.appointments_for_staff(user)
-    return selectors.appointments_of(patient_of(user)).select_related("patient__user")
+    assert isinstance(request.user, User)
+    return selectors.visible_appointments(request.user)
 
 
 def visible_appointment(request: Request, pk: int) -> Appointment:
-    return get_object_or_404(visible_appointments(request), pk=pk)
+    assert isinstance(request.user, User)
+    return selectors.visible_appointment_or_404(request.user, pk)
 
 
 class AppointmentList(generics.ListAPIView[Appointment]):
@@ -243,7 +334,7 @@ class AppointmentList(generics.ListAPIView[Appointment]):
         patient = _booking_patient(user, data.get("patient"))
         try:
             doctor = (
-                staff_selectors.staff_doctor(user, data["doctor"])
+                staff_doctors(user).get(pk=data["doctor"])
                 if user.is_staff
                 else Doctor.objects.select_related("clinic").get(pk=data["doctor"])
             )
@@ -411,16 +502,76 @@ class DoctorCalendar(APIView):
     def get(self, request: Request, pk: int) -> Response:
         user = request.user
         assert isinstance(user, User)
-        doctor = staff_doctor_or_404(request, pk)
+        doctor = staff_doctor_or_404(user, pk)
         query = DateRangeSerializer(data=request.query_params, context={"clinic": doctor.clinic})
         query.is_valid(raise_exception=True)
         first, last = query.dates
         start, end = local_day_bounds(first, last, doctor.clinic.zone)
         appointments = (
-            staff_selectors.appointments_for_staff(user)
+            selectors.appointments_for_staff(user)
             .filter(doctor=doctor)
             .active()
             .overlapping(start, end)
             .order_by("starts_at", "pk")
         )
         return Response(AppointmentSerializer(appointments, many=True).data)  # type: ignore[arg-type]
+
+
+# --- Staff: a doctor's weekly hours ----------------------------------------------------
+
+
+def _weekly_hours(doctor: Doctor) -> dict[str, Any]:
+    clinic = doctor.clinic
+    conflicts = free_times.availability_conflicts(doctor, timezone.now())
+    return {
+        "doctor": doctor.pk,
+        "timezone": clinic.timezone,
+        "intervals": [
+            {"weekday": rule.weekday, "start": rule.start_time, "end": rule.end_time}
+            for rule in doctor.weekly_rules.order_by("weekday", "start_time")
+        ],
+        "conflicts": [
+            {"id": appointment.pk, **slot_data(appointment.starts_at, appointment.ends_at, clinic)}
+            for appointment in conflicts
+        ],
+    }
+
+
+class WeeklyHoursView(APIView):
+    permission_classes = (IsStaff,)
+
+    @extend_schema(
+        operation_id="doctors_weekly_availability_retrieve",
+        responses=WeeklyHoursSerializer,
+        tags=["staff"],
+        summary="A doctor's weekly hours",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        doctor = staff_doctor_or_404(request.user, pk)
+        return Response(WeeklyHoursSerializer(_weekly_hours(doctor)).data)
+
+    @extend_schema(
+        operation_id="doctors_weekly_availability_update",
+        request=WeeklyHoursSerializer,
+        responses={200: WeeklyHoursSerializer, **problems(409, 422)},
+        tags=["staff"],
+        summary="Replace a doctor's weekly hours",
+        description=(
+            "The intervals sent become the doctor's whole week. Booked appointments left "
+            "outside the new hours are listed in `conflicts`, never cancelled."
+        ),
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        doctor = staff_doctor_or_404(request.user, pk)
+        form = WeeklyHoursSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        assert isinstance(request.user, User)
+        scheduling_services.replace_weekly_hours(
+            doctor=doctor,
+            intervals=[
+                (int(item["weekday"]), item["start"], item["end"])
+                for item in form.validated_data["intervals"]
+            ],
+            changed_by=request.user,
+        )
+        return Response(WeeklyHoursSerializer(_weekly_hours(doctor)).data)

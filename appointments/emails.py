@@ -136,7 +136,7 @@ def email_context(notification: Notification) -> dict[str, Any]:
         "manage_url": settings.SITE_URL + reverse("appointments:detail", args=[appointment.pk]),
         # Where to find another time with the same doctor.
         "doctor_url": settings.SITE_URL
-        + reverse("scheduling:doctor", args=[appointment.doctor_id]),
+        + reverse("appointments:doctor", args=[appointment.doctor_id]),
         "has_invite": notification.kind in INVITE_METHODS,
     }
 

@@ -16,6 +16,7 @@ class BookingError(DomainError):
 
 class SlotUnavailable(BookingError):
     code = "slot_unavailable"
+    http_status = 409
     default_message = _("Sorry, that time is no longer available. Please choose another time.")
 
 
@@ -31,6 +32,7 @@ class TooFarAhead(BookingError):
 
 class PatientOverlap(BookingError):
     code = "patient_overlap"
+    http_status = 409
     default_message = _("You already have an appointment at that time.")
 
 
@@ -54,6 +56,7 @@ class ChangeWindowClosed(BookingError):
 
 class InvalidTransition(BookingError):
     code = "invalid_transition"
+    http_status = 409
     default_message = _("This appointment can no longer be changed.")
 
 

@@ -1,4 +1,4 @@
-"""Reads of appointments for the patient pages.
+"""Reads of appointments: who may see which, and what the patient pages show.
 
 The services in ``services.py`` decide; these only look. Where a page needs to know in
 advance whether a service would refuse (to hide a button, to warn before a form is
@@ -9,29 +9,46 @@ import datetime as dt
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
+from django.shortcuts import get_object_or_404
 
-from accounts.models import Patient
+from accounts.models import Patient, User
+from accounts.selectors import patient_of
 from appointments.exceptions import NotBookable
+from appointments.free_times import doctor_free_slots
 from appointments.models import Appointment, AppointmentQuerySet, Status
 from scheduling.models import AppointmentType, Clinic, Doctor
-from scheduling.selectors import (
-    DaySlots,
-    booking_window,
-    doctor_free_slots,
-    local_day_bounds,
-    monday_of,
-    week_of_slots,
-)
+from scheduling.selectors import local_day_bounds, staff_clinics
 
-WEEK = dt.timedelta(days=7)
+# What every page and the API show of an appointment.
+SHOWN_WITH = ("patient__user", "doctor__clinic", "appointment_type")
 
 
 def appointments_of(patient: Patient) -> AppointmentQuerySet:
-    """The patient's own appointments, with what every page shows about them."""
-    return Appointment.objects.filter(patient=patient).select_related(
-        "doctor__clinic", "appointment_type"
-    )
+    """The patient's own appointments."""
+    return Appointment.objects.filter(patient=patient).select_related(*SHOWN_WITH)
+
+
+def appointments_for_staff(user: User | AnonymousUser) -> AppointmentQuerySet:
+    """The appointments of the clinics ``user`` works for (none for anyone not staff)."""
+    return Appointment.objects.filter(
+        doctor__clinic__in=staff_clinics(user).values("pk")
+    ).select_related(*SHOWN_WITH)
+
+
+def visible_appointments(user: User) -> AppointmentQuerySet:
+    """The appointments ``user`` may see: a patient's own, a staff member's clinics'."""
+    if user.is_staff:
+        return appointments_for_staff(user)
+    return appointments_of(patient_of(user))
+
+
+def visible_appointment_or_404(user: User, pk: int) -> Appointment:
+    """The appointment ``pk`` if ``user`` may see it: the one way the patient pages, the
+    staff pages and the API fetch an appointment. Any other is a 404 (``Http404``, which
+    the API answers as a problem), as if it did not exist: ids reveal nothing."""
+    return get_object_or_404(visible_appointments(user), pk=pk)
 
 
 def starting_on_local_date(appointments: AppointmentQuerySet, day: dt.date) -> AppointmentQuerySet:
@@ -118,46 +135,3 @@ def offer_is_free(offer: BookingOffer, now: dt.datetime | None = None) -> bool:
         now=now,
     )
     return any(slot.start == offer.starts_at for slot in slots)
-
-
-@dataclass(frozen=True, slots=True)
-class FreeWeek:
-    """One week (Monday to Sunday, the clinic's local dates) of free slots, with the
-    neighbouring weeks that can hold bookable times (``None`` where none can)."""
-
-    week_start: dt.date
-    days: list[DaySlots]
-    previous_week: dt.date | None
-    next_week: dt.date | None
-
-    @property
-    def has_free_slots(self) -> bool:
-        return any(day.slots for day in self.days)
-
-
-def free_week(
-    *,
-    doctor: Doctor,
-    appointment_type: AppointmentType,
-    day: dt.date,
-    ignore_appointment_id: int | None = None,
-) -> FreeWeek:
-    """The week containing the clinic-local date ``day``, moved into the booking window
-    (a week before the first or after the last bookable day shows the nearest one)."""
-    clinic = doctor.clinic
-    window = booking_window(clinic)
-    first_week = monday_of(window.earliest.astimezone(clinic.zone).date())
-    last_week = monday_of(window.latest.astimezone(clinic.zone).date())
-    week_start = min(max(monday_of(day), first_week), last_week)
-    days = week_of_slots(
-        doctor=doctor,
-        appointment_type=appointment_type,
-        week_start=week_start,
-        ignore_appointment_id=ignore_appointment_id,
-    )
-    return FreeWeek(
-        week_start=week_start,
-        days=days,
-        previous_week=week_start - WEEK if week_start > first_week else None,
-        next_week=week_start + WEEK if week_start < last_week else None,
-    )

@@ -10,8 +10,10 @@ can deadlock: the patient row, then the doctor row, then the appointment row.
 - Behind both stand the database's overlap guards (``db_guards``): if Python were ever
   wrong, the INSERT or UPDATE fails and is reported as ``SlotUnavailable``.
 
-On SQLite ``select_for_update`` is a no-op; the database runs in IMMEDIATE transaction
-mode instead, which takes the (database-wide) write lock at BEGIN.
+Every lock is taken through ``clinic.locking``, so no wait is endless: a lock not granted
+in time is ``Busy`` ("try again"), never a hang. On SQLite ``select_for_update`` is a
+no-op; the database runs in IMMEDIATE transaction mode instead, which takes the
+(database-wide) write lock at BEGIN.
 
 Every save records who acted and why in the audit trail (django-simple-history), and
 queues the patient's emails in the outbox in the same transaction (``notifications``).
@@ -41,16 +43,27 @@ from appointments.exceptions import (
     TooManyUpcoming,
     TooSoon,
 )
+from appointments.free_times import doctor_free_slots
 from appointments.models import Appointment, Notification, Status
+from clinic import locking
 from clinic.errors import DomainError
 from scheduling.models import AppointmentType, Doctor
-from scheduling.selectors import booking_window, doctor_free_slots
+from scheduling.selectors import booking_window
 
 
 def lock_patient_and_doctor(*, patient_id: int, doctor_id: int) -> None:
     """Take the row locks, patient first. A seam the race tests' control disables."""
-    Patient.objects.select_for_update().filter(pk=patient_id).values_list("pk").get()
-    Doctor.objects.select_for_update().filter(pk=doctor_id).values_list("pk").get()
+    locking.lock_one(Patient.objects.filter(pk=patient_id).only("pk"))
+    locking.lock_one(Doctor.objects.filter(pk=doctor_id).only("pk"))
+
+
+def _lock_appointment(appointment: Appointment) -> Appointment:
+    """The appointment's row, locked (the joined rows it is read with are not)."""
+    return locking.lock_one(
+        Appointment.objects.select_related("doctor__clinic", "appointment_type", "patient").filter(
+            pk=appointment.pk
+        )
+    )
 
 
 def book_appointment(
@@ -77,7 +90,7 @@ def book_appointment(
     if timezone.is_naive(starts_at):
         raise ValueError("starts_at must be timezone-aware")
 
-    with transaction.atomic():
+    with locking.atomic():
         if booking_key and (earlier := _booked_with_key(patient, booking_key)):
             return _same_booking_or_raise(earlier, doctor, appointment_type, starts_at)
 
@@ -117,15 +130,11 @@ def cancel_appointment(
     returns it as it is, so a retried cancel is safe. Patients can cancel only until the
     clinic's cutoff; the clinic can cancel any time, and must say why (the patient's
     email tells them)."""
-    with transaction.atomic():
-        # of=("self",): lock the appointment row only. Without it PostgreSQL also locks
-        # the joined doctor and clinic rows, out of the documented order (a reschedule
-        # holding the doctor and waiting for this appointment would deadlock with us).
-        locked = (
-            Appointment.objects.select_for_update(of=("self",))
-            .select_related("doctor__clinic")
-            .get(pk=appointment.pk)
-        )
+    with locking.atomic():
+        # The appointment row only: locking the joined doctor and clinic rows too would
+        # take them out of the documented order (a reschedule holding the doctor and
+        # waiting for this appointment would deadlock with us).
+        locked = _lock_appointment(appointment)
         if locked.is_cancelled:
             return locked
         if locked.status != Status.BOOKED:
@@ -163,8 +172,8 @@ def cancel_doctor_day(
     reason = reason.strip()
     if not reason:
         raise ValueError("a sick day needs a reason: the patients are told it")
-    with transaction.atomic():
-        Doctor.objects.select_for_update().filter(pk=doctor.pk).values_list("pk").get()
+    with locking.atomic():
+        locking.lock_one(Doctor.objects.filter(pk=doctor.pk).only("pk"))
         remaining = staff_selectors.remaining_booked_on_day(
             doctor=doctor, day=day, now=timezone.now()
         )
@@ -181,6 +190,7 @@ def cancel_doctor_day(
 
 class EmailTaken(DomainError):
     code = "email_taken"
+    http_status = 409
     default_message = _(
         "Someone already has an account with this email address. Search for them instead."
     )
@@ -222,13 +232,9 @@ def reschedule_appointment(
     if timezone.is_naive(starts_at):
         raise ValueError("starts_at must be timezone-aware")
 
-    with transaction.atomic():
+    with locking.atomic():
         lock_patient_and_doctor(patient_id=appointment.patient_id, doctor_id=appointment.doctor_id)
-        locked = (
-            Appointment.objects.select_for_update(of=("self",))  # not the joined rows
-            .select_related("doctor__clinic", "appointment_type", "patient")
-            .get(pk=appointment.pk)
-        )
+        locked = _lock_appointment(appointment)
         if locked.status != Status.BOOKED:
             raise InvalidTransition()
         if locked.starts_at == starts_at:
@@ -279,12 +285,8 @@ def mark_attendance(
     outcome changes nothing, so a retried POST is safe."""
     if status not in ATTENDANCE_REASONS:
         raise ValueError("status must be COMPLETED or NO_SHOW")
-    with transaction.atomic():
-        locked = (
-            Appointment.objects.select_for_update(of=("self",))  # not the joined rows
-            .select_related("doctor__clinic")
-            .get(pk=appointment.pk)
-        )
+    with locking.atomic():
+        locked = _lock_appointment(appointment)
         if locked.status == status:
             return locked
         if locked.status != Status.BOOKED:

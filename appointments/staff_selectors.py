@@ -1,9 +1,9 @@
 """Reads of appointments for the staff pages: a clinic's calendar and one appointment's
 record (its audit history, its emails, the patient's attendance).
 
-Every read starts from ``appointments_for_staff`` or ``calendar_clinic``, which see only
-the clinics the user works for (``accounts.selectors.staff_clinics``): another clinic's
-appointment or calendar is simply not found.
+Every read starts from ``selectors.appointments_for_staff`` or ``calendar_clinic``, which
+see only the clinics the user works for (``scheduling.selectors.staff_clinics``): another
+clinic's appointment or calendar is simply not found.
 """
 
 import datetime as dt
@@ -16,21 +16,13 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from accounts.models import Patient, User
-from accounts.selectors import staff_clinics
 from appointments.models import Appointment, AppointmentQuerySet, Notification, Status
 from scheduling.models import AppointmentType, Clinic, Doctor
-from scheduling.selectors import local_day_bounds, monday_of
+from scheduling.selectors import local_day_bounds, monday_of, staff_clinics
 
 CalendarView = Literal["day", "week"]
 DAY = dt.timedelta(days=1)
 WEEK = dt.timedelta(days=7)
-
-
-def appointments_for_staff(user: User | AnonymousUser) -> AppointmentQuerySet:
-    """The appointments of the clinics ``user`` works for, with what the pages show."""
-    return Appointment.objects.filter(
-        doctor__clinic__in=staff_clinics(user).values("pk")
-    ).select_related("patient__user", "doctor__clinic", "appointment_type")
 
 
 def calendar_clinic(user: User | AnonymousUser, clinic_id: int | None) -> Clinic:
@@ -204,15 +196,6 @@ def appointment_record(appointment: Appointment) -> AppointmentRecord:
 def can_mark_attendance(appointment: Appointment, now: dt.datetime) -> bool:
     """Whether ``mark_attendance`` would accept it now (it stays the authority)."""
     return appointment.status == Status.BOOKED and appointment.starts_at <= now
-
-
-def staff_doctor(user: User | AnonymousUser, doctor_id: int) -> Doctor:
-    """The doctor ``doctor_id`` of a clinic ``user`` works for.
-
-    Raises ``Doctor.DoesNotExist`` for any other doctor."""
-    return Doctor.objects.select_related("clinic").get(
-        pk=doctor_id, clinic__in=staff_clinics(user).values("pk")
-    )
 
 
 def remaining_booked_on_day(

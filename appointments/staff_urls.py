@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from appointments import staff_views
+from appointments import hours_views, staff_views
 
 app_name = "staff_appointments"
 
 urlpatterns = [
+    path("", staff_views.home, name="home"),
     path("calendar/", staff_views.calendar, name="calendar"),
     path("appointments/<int:pk>/", staff_views.detail, name="detail"),
     path("appointments/<int:pk>/cancel/", staff_views.cancel, name="cancel"),
@@ -18,5 +19,47 @@ urlpatterns = [
         "doctors/<int:doctor_id>/days/<str:day>/cancel/",
         staff_views.cancel_day,
         name="cancel_day",
+    ),
+    path("doctors/<int:doctor_id>/availability/", hours_views.availability, name="availability"),
+    path(
+        "doctors/<int:doctor_id>/availability/intervals/",
+        hours_views.interval_add,
+        name="interval-add",
+    ),
+    path(
+        "doctors/<int:doctor_id>/availability/intervals/<int:rule_id>/",
+        hours_views.interval_change,
+        name="interval-change",
+    ),
+    path(
+        "doctors/<int:doctor_id>/availability/intervals/<int:rule_id>/remove/",
+        hours_views.interval_remove,
+        name="interval-remove",
+    ),
+    path(
+        "doctors/<int:doctor_id>/availability/time-off/",
+        hours_views.time_off_add,
+        name="time-off-add",
+    ),
+    path(
+        "doctors/<int:doctor_id>/availability/time-off/<int:time_off_id>/remove/",
+        hours_views.time_off_remove,
+        name="time-off-remove",
+    ),
+    path(
+        "doctors/<int:doctor_id>/availability/extra-hours/",
+        hours_views.extra_hours_add,
+        name="extra-hours-add",
+    ),
+    path(
+        "doctors/<int:doctor_id>/availability/extra-hours/<int:extra_hours_id>/remove/",
+        hours_views.extra_hours_remove,
+        name="extra-hours-remove",
+    ),
+    path("doctors/<int:doctor_id>/types/", hours_views.type_add, name="type-add"),
+    path(
+        "doctors/<int:doctor_id>/types/<int:type_id>/deactivate/",
+        hours_views.type_deactivate,
+        name="type-deactivate",
     ),
 ]

@@ -1,10 +1,12 @@
-"""The staff calendar, the staff page of one appointment, the sick-day cancellation of
-the rest of a doctor's day, and booking for a patient by phone, under /staff/.
+"""The staff landing page, the calendar, the staff page of one appointment, the sick-day
+cancellation of the rest of a doctor's day, and booking for a patient by phone, under
+/staff/.
 
-Clinic isolation: every view reads through ``staff_selectors``, which see only the
-clinics the signed-in user works for, so another clinic's calendar or appointment is a
-404 (ids reveal nothing), for pages and actions alike. The rules for cancelling and
-marking attendance live in ``services.py``; a refusal is shown on the page with a 400.
+Clinic isolation: every view reads through ``staff_selectors``, ``staff_doctor_or_404``
+or ``visible_appointment_or_404``, which see only the clinics the signed-in user works
+for, so another clinic's calendar or appointment is a 404 (ids reveal nothing), for pages
+and actions alike. The rules for cancelling and marking attendance live in
+``services.py``; a refusal is shown on the page with the error's own status.
 """
 
 import datetime as dt
@@ -18,13 +20,10 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.middleware import HtmxDetails
 
 from accounts.decorators import staff_required
 from accounts.models import User
-from accounts.selectors import staff_clinics
-from appointments import selectors, staff_selectors
-from appointments.exceptions import BookingError
+from appointments import free_times, selectors, staff_selectors
 from appointments.forms import new_booking_key
 from appointments.models import Appointment, Status
 from appointments.services import (
@@ -45,14 +44,19 @@ from appointments.staff_forms import (
     StaffBookingQueryForm,
     StaffCancelForm,
 )
-from appointments.views import describe, error_status
+from appointments.views import describe, query_url
+from clinic.errors import DomainError
+from clinic.htmx import HtmxHttpRequest, wants_fragment
 from scheduling.models import AppointmentType, Clinic, Doctor
+from scheduling.selectors import staff_clinics, staff_doctor_or_404
 
 PATIENTS_PER_PAGE = 25
 
 
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
+@require_GET
+@staff_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "appointments/staff/home.html", {"clinics": staff_clinics(request.user)})
 
 
 @require_GET
@@ -76,8 +80,7 @@ def calendar(request: HtmxHttpRequest) -> HttpResponse:
         raise Http404("No such clinic or doctor.") from missing
 
     template = "appointments/staff/calendar.html"
-    # A history restore asks for the whole page, though it comes from htmx.
-    if request.htmx and not request.htmx.history_restore_request:
+    if wants_fragment(request):
         template += "#calendar"
     response = render(
         request,
@@ -109,7 +112,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
             reason=form.cleaned_data["reason"],
             by_clinic=True,
         )
-    except BookingError as error:
+    except DomainError as error:
         return _render_detail(request, appointment, cancel_form=form, error=error)
     messages.success(request, f"Cancelled: {describe(cancelled)}. The patient will be emailed.")
     return _back_to(appointment)
@@ -128,7 +131,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
             status=Status(form.cleaned_data["status"]),
             marked_by=_user(request),
         )
-    except BookingError as error:
+    except DomainError as error:
         return _render_detail(request, appointment, error=error)
     messages.success(request, f"Marked {marked.get_status_display().lower()}: {describe(marked)}.")
     return _back_to(appointment)
@@ -139,11 +142,11 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
 def cancel_day(request: HttpRequest, doctor_id: int, day: str) -> HttpResponse:
     """A sick day: GET shows which appointments would go and asks for the reason (the
     confirm step); POST cancels them all."""
+    doctor = staff_doctor_or_404(request.user, doctor_id)
     try:
-        doctor = staff_selectors.staff_doctor(request.user, doctor_id)
         local_day = dt.date.fromisoformat(day)
-    except (Doctor.DoesNotExist, ValueError) as missing:
-        raise Http404("No such doctor or day.") from missing
+    except ValueError as missing:
+        raise Http404("No such day.") from missing
 
     form = SickDayForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
@@ -239,12 +242,13 @@ def book_for_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
 
     starts_at = query.cleaned_data["start"]
     if starts_at is None:
-        week = selectors.free_week(
-            doctor=doctor,
-            appointment_type=appointment_type,
-            day=query.cleaned_data["week"] or timezone.now().astimezone(doctor.clinic.zone).date(),
+        week = free_times.free_week(
+            doctor=doctor, appointment_type=appointment_type, day=query.cleaned_data["week"]
         )
-        return render(request, template, context | {"week": week})
+        links = query_url("staff_appointments:book_for_patient", patient.pk, type=appointment_type)
+        return render(
+            request, template, context | {"week": week, "nav_url": links, "slot_url": links}
+        )
 
     context["starts_at"] = starts_at
     if request.method == "GET":
@@ -264,9 +268,9 @@ def book_for_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
             booked_by=_user(request),
             booking_key=form.cleaned_data["booking_key"],
         )
-    except BookingError as error:
+    except DomainError as error:
         context |= {"error": error, "form": None}
-        return render(request, template, context, status=error_status(error))
+        return render(request, template, context, status=error.http_status)
     messages.success(request, f"Booked for {patient.full_name}: {describe(appointment)}.")
     return _back_to(appointment)
 
@@ -276,7 +280,7 @@ def _render_detail(
     appointment: Appointment,
     *,
     cancel_form: StaffCancelForm | None = None,
-    error: BookingError | None = None,
+    error: DomainError | None = None,
     problem: str = "",
     status: int = 200,
 ) -> HttpResponse:
@@ -288,13 +292,15 @@ def _render_detail(
         "cancel_form": cancel_form or StaffCancelForm(),
         "problem": error.message if error is not None else problem,
     }
-    if error is not None or problem:
+    if error is not None:
+        status = error.http_status
+    elif problem:
         status = 400
     return render(request, "appointments/staff/detail.html", context, status=status)
 
 
 def _staff_appointment(request: HttpRequest, pk: int) -> Appointment:
-    return get_object_or_404(staff_selectors.appointments_for_staff(request.user), pk=pk)
+    return selectors.visible_appointment_or_404(_user(request), pk)
 
 
 def _user(request: HttpRequest) -> User:

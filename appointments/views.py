@@ -1,16 +1,18 @@
-"""The patient's booking and My-appointments pages.
+"""The patient's pages: finding a doctor and a free time, booking, My appointments.
 
 Each view parses its input, asks one selector or calls one service, and renders; the
-booking rules live in ``services.py`` and reach the page as a ``BookingError`` whose
-message is shown as it is. After a successful POST a plain form gets a 303 to the
-appointment; an htmx form gets ``HX-Redirect`` so that the browser loads the page whole
-(htmx would otherwise follow the 303 inside its request and swap a full page into the
-form).
+booking rules live in ``services.py`` and reach the page as a ``DomainError`` (a
+``BookingError``, or ``Busy`` when a lock was not granted in time) whose message is shown
+as it is, with the error's own status. After a successful POST a plain form gets a 303 to
+the appointment; an htmx form gets ``HX-Redirect`` so that the browser loads the page
+whole (htmx would otherwise follow the 303 inside its request and swap a full page into
+the form).
 """
 
 import datetime as dt
 
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -19,14 +21,12 @@ from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
-from django_htmx.middleware import HtmxDetails
 
 from accounts.decorators import current_patient, patient_required
 from accounts.models import User
-from appointments import selectors
+from appointments import free_times, selectors
 from appointments.calendar import appointment_calendar
 from appointments.exceptions import (
-    BookingError,
     ChangeWindowClosed,
     NotBookable,
     SlotUnavailable,
@@ -41,19 +41,109 @@ from appointments.forms import (
 )
 from appointments.models import Appointment
 from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
-from scheduling.models import AppointmentType, Doctor
+from clinic.errors import DomainError
+from clinic.htmx import HtmxHttpRequest, wants_fragment
+from scheduling import selectors as scheduling_selectors
+from scheduling.models import AppointmentType, Clinic, Doctor
 
 LOCAL_TIME_FORMAT = "l j F Y, H:i T"  # Monday 9 March 2026, 10:00 CET
+# How far ahead the list of doctors looks for each one's next free time.
+NEXT_FREE_DAYS = 14
+# Doctors per page of the list: a screenful on a phone, and it bounds the availability
+# work of one request whatever the size of the clinic.
+DOCTORS_PER_PAGE = 12
 
 
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
+def doctor_list(request: HtmxHttpRequest) -> HttpResponse:
+    name = request.GET.get("q", "").strip()[:100]
+    specialty = request.GET.get("specialty", "")
+    clinic_slug = request.GET.get("clinic", "")
+    doctors = scheduling_selectors.find_doctors(
+        name=name, specialty=specialty, clinic_slug=clinic_slug
+    )
+    page = Paginator(doctors, DOCTORS_PER_PAGE).get_page(request.GET.get("page"))
+    next_free = free_times.next_free_slots(list(page), days=NEXT_FREE_DAYS)
+    template_name = "appointments/doctor_list.html"
+    if wants_fragment(request):
+        template_name += "#results"
+    response = render(
+        request,
+        template_name,
+        {
+            "results": [(doctor, next_free[doctor.pk]) for doctor in page],
+            "page": page,
+            "page_query": urlencode(
+                {key: str(value) for key, value in request.GET.items() if key != "page" and value}
+            ),
+            "clinics": list(Clinic.objects.all()),
+            "specialties": scheduling_selectors.specialties(),
+            "q": name,
+            "specialty": specialty,
+            "clinic_slug": clinic_slug,
+            "searched": bool(name or specialty or clinic_slug),
+            "days": NEXT_FREE_DAYS,
+            # Where to look for a doctor with nothing free in those days.
+            "later": timezone.now().date() + dt.timedelta(days=NEXT_FREE_DAYS),
+        },
+    )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
-def error_status(error: BookingError) -> int:
-    # A taken time is a conflict with someone else's booking; every other refusal is a
-    # rule about this request.
-    return 409 if isinstance(error, SlotUnavailable) else 400
+def doctor_detail(request: HtmxHttpRequest, doctor_id: int) -> HttpResponse:
+    doctor = get_object_or_404(scheduling_selectors.bookable_doctors(), pk=doctor_id)
+    types = scheduling_selectors.active_types(doctor)
+    appointment_type = chosen_type(types, request.GET.get("type", ""))
+    week_form = WeekForm(request.GET)
+    week = (
+        free_times.free_week(
+            doctor=doctor,
+            appointment_type=appointment_type,
+            day=week_form.cleaned_data["week"] if week_form.is_valid() else None,
+        )
+        if appointment_type
+        else None
+    )
+    template_name = "appointments/doctor_detail.html"
+    if wants_fragment(request):
+        template_name += "#slot-list"
+    response = render(
+        request,
+        template_name,
+        {
+            "doctor": doctor,
+            "clinic": doctor.clinic,
+            "types": types,
+            "appointment_type": appointment_type,
+            "week": week,
+            "nav_url": query_url("appointments:doctor", doctor.pk, type=appointment_type),
+            "slot_url": booking_url(doctor, appointment_type),
+        },
+    )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def query_url(name: str, *args: object, **query: object) -> str:
+    """The address of the URL ``name`` with ``query`` (model instances as their keys),
+    ready for one more parameter: ``/doctors/5/?type=3&``, as the week partial
+    (appointments/_free_week.html) takes its links."""
+    values = {key: str(getattr(value, "pk", value)) for key, value in query.items() if value}
+    return f"{reverse(name, args=args)}?{urlencode(values)}{'&' if values else ''}"
+
+
+def booking_url(doctor: Doctor, appointment_type: AppointmentType | None) -> str:
+    """Where a patient's free time leads: the confirm page, up to the time."""
+    return query_url("appointments:book", doctor=doctor, type=appointment_type)
+
+
+def chosen_type(types: list[AppointmentType], requested: str) -> AppointmentType | None:
+    """The requested type if it is one of the doctor's active types, else the first: an
+    old link to a retired type still shows the doctor's times."""
+    for appointment_type in types:
+        if str(appointment_type.pk) == requested:
+            return appointment_type
+    return types[0] if types else None
 
 
 @patient_required
@@ -105,7 +195,7 @@ def book(request: HtmxHttpRequest) -> HttpResponse:
             booked_by=_user(request),
             booking_key=form.cleaned_data["booking_key"],
         )
-    except BookingError as error:
+    except DomainError as error:
         return _booking_refused(request, template, context, offer, error)
     if appointment.is_cancelled:
         # This form was sent before (the same booking key): its booking was made then and
@@ -121,15 +211,22 @@ def _booking_refused(
     template: str,
     context: dict[str, object],
     offer: selectors.BookingOffer,
-    error: BookingError,
+    error: DomainError,
 ) -> HttpResponse:
-    other_times = selectors.free_week(
+    other_times = free_times.free_week(
         doctor=offer.doctor,
         appointment_type=offer.appointment_type,
         day=offer.starts_at.astimezone(offer.clinic.zone).date(),
     )
-    context |= {"error": error, "other_times": other_times, "form": None}
-    return render(request, template, context, status=error_status(error))
+    context |= {
+        "error": error,
+        "other_times": other_times,
+        "form": None,
+        # The other weeks are on the doctor's page.
+        "nav_url": query_url("appointments:doctor", offer.doctor.pk, type=offer.appointment_type),
+        "slot_url": booking_url(offer.doctor, offer.appointment_type),
+    }
+    return render(request, template, context, status=error.http_status)
 
 
 @patient_required
@@ -159,7 +256,7 @@ def cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
             cancelled_by=_user(request),
             reason=form.cleaned_data["reason"],
         )
-    except BookingError as error:
+    except DomainError as error:
         return _render_detail(request, appointment, form, error=error)
     # Cancelling a cancelled appointment returns it unchanged: a retried POST lands here too.
     messages.success(request, f"Cancelled: {describe(cancelled)}.")
@@ -171,7 +268,7 @@ def _render_detail(
     appointment: Appointment,
     cancel_form: CancelForm,
     *,
-    error: BookingError | None = None,
+    error: DomainError | None = None,
     status: int = 200,
 ) -> HttpResponse:
     now = timezone.now()
@@ -185,7 +282,7 @@ def _render_detail(
         "error": error,
     }
     if error is not None:
-        status = error_status(error)
+        status = error.http_status
     return render(request, "appointments/detail.html", context, status=status)
 
 
@@ -202,7 +299,7 @@ def reschedule(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     week_form = WeekForm(request.GET)
     chosen_day = week_form.cleaned_data["week"] if week_form.is_valid() else None
     status = 200 if week_form.is_valid() else 400
-    error: BookingError | None = None
+    error: DomainError | None = None
     problem = "" if week_form.is_valid() else week_form.errors["week"][0]
 
     if request.method == "POST":
@@ -215,8 +312,8 @@ def reschedule(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 moved = reschedule_appointment(
                     appointment=appointment, starts_at=starts_at, rescheduled_by=_user(request)
                 )
-            except BookingError as refused:
-                error, status = refused, error_status(refused)
+            except DomainError as refused:
+                error, status = refused, refused.http_status
                 chosen_day = starts_at.astimezone(clinic.zone).date()
             else:
                 messages.success(request, f"Rescheduled: {describe(moved)}.")
@@ -224,7 +321,7 @@ def reschedule(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 
     week = None
     if selectors.can_change_online(appointment, now):
-        week = selectors.free_week(
+        week = free_times.free_week(
             doctor=appointment.doctor,
             appointment_type=appointment.appointment_type,
             day=chosen_day or appointment.starts_at.astimezone(clinic.zone).date(),
@@ -239,8 +336,7 @@ def reschedule(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "must_call": selectors.must_call_to_change(appointment, now),
     }
     template = "appointments/reschedule.html"
-    # A history restore asks for the whole page, though it comes from htmx.
-    if request.htmx and request.method == "GET" and not request.htmx.history_restore_request:
+    if request.method == "GET" and wants_fragment(request):
         template += "#slot-list"
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])
@@ -270,7 +366,7 @@ def describe(appointment: Appointment) -> str:
 
 def _own_appointment(request: HttpRequest, pk: int) -> Appointment:
     # Another patient's appointment is "not found", not "forbidden": ids reveal nothing.
-    return get_object_or_404(selectors.appointments_of(current_patient(request)), pk=pk)
+    return selectors.visible_appointment_or_404(_user(request), pk)
 
 
 def _user(request: HttpRequest) -> User:

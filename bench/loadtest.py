@@ -111,10 +111,9 @@ def prepare_database(environment: dict[str, str], clients: int) -> dict[str, obj
     from django_otp import DEVICE_ID_SESSION_KEY
     from django_otp.plugins.otp_email.models import EmailDevice
 
-    from accounts.models import Patient
+    from accounts.api_tokens import issue_token
+    from accounts.models import ApiToken, Patient
     from appointments.models import Appointment
-    from clinic.api.models import ApiToken
-    from clinic.api.services import issue_token
     from scheduling.models import Doctor
 
     call_command("migrate", verbosity=0)

@@ -11,9 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from clinic.mailers import mailers_from_url
+
+# Generic Django classes (ModelAdmin[Model], QuerySet[Model]) subscriptable at run time,
+# so that their type arguments need no "type: ignore".
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -139,9 +144,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
+# A lock not granted within this long is "busy, try again" (clinic.locking), not a wait.
+DB_LOCK_TIMEOUT_MS = env_int("DB_LOCK_TIMEOUT_MS", 3000)
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "/login/"
+# Where sign-in leads when no page asked for it: patients to their appointments, staff
+# to the staff pages (URL names, as Django's LOGIN_REDIRECT_URL takes them).
+LOGIN_REDIRECT_URL = "appointments:list"
+STAFF_LOGIN_REDIRECT_URL = "staff_appointments:home"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -265,7 +277,7 @@ LOGGING = {
 
 # The JSON API at /api/v1/ (clinic/api, and each app's api.py); docs/api.md describes it.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["clinic.api.authentication.BearerTokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.BearerTokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["clinic.api.parsers.JSONParser"],

@@ -1,4 +1,4 @@
-"""Admin for clinics, doctors and their hours.
+"""Admin for clinics, their staff, doctors and their hours.
 
 A new clinic and its first doctor can be set up here from scratch: add the clinic, then
 follow the "Add a doctor" link on it (or use the "+" next to the doctor's clinic). A
@@ -19,19 +19,18 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.admin import UserAdmin
+from accounts.models import User
 from scheduling.models import (
     AppointmentType,
     Clinic,
     Doctor,
     ExtraHours,
+    StaffMembership,
     TimeOff,
     Weekday,
     WeeklyAvailability,
 )
-
-# The admin's classes are generic in their model only in django-stubs; at runtime they
-# cannot be subscripted (django-stubs-ext, which would patch that, is a development
-# dependency), hence the bare base classes and their "type-arg" ignores.
 
 
 @cache
@@ -39,7 +38,7 @@ def timezone_choices() -> list[tuple[str, str]]:
     return [(name, name) for name in sorted(zoneinfo.available_timezones())]
 
 
-class ClinicForm(forms.ModelForm):  # type: ignore[type-arg]
+class ClinicForm(forms.ModelForm[Clinic]):
     # A list instead of free text: a mistyped zone would shift every slot of the clinic.
     timezone = forms.ChoiceField(
         choices=timezone_choices,
@@ -64,7 +63,7 @@ class ClinicForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Clinic)
-class ClinicAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class ClinicAdmin(admin.ModelAdmin[Clinic]):
     form = ClinicForm
     list_display = ("name", "slug", "timezone", "phone", "email", "active_doctors")
     search_fields = ("name", "slug", "address")
@@ -142,7 +141,7 @@ def add_doctor_url(clinic: Clinic) -> str:
     return f"{reverse('admin:scheduling_doctor_add')}?clinic={clinic.pk}"
 
 
-class AppointmentTypeInline(admin.TabularInline):  # type: ignore[type-arg]
+class AppointmentTypeInline(admin.TabularInline[AppointmentType, Doctor]):
     model = AppointmentType
     fields = ("name", "duration", "slot_step", "is_active")
     # Every doctor offers something to book; the first row on the add page is required.
@@ -157,7 +156,9 @@ class AppointmentTypeInline(admin.TabularInline):  # type: ignore[type-arg]
         return super().get_formset(request, obj, validate_min=True, **kwargs)
 
 
-class WeeklyAvailabilityFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
+class WeeklyAvailabilityFormSet(
+    BaseInlineFormSet[WeeklyAvailability, Doctor, forms.ModelForm[WeeklyAvailability]]
+):
     def clean(self) -> None:
         """Reject rows of one submission that overlap each other.
 
@@ -185,27 +186,27 @@ class WeeklyAvailabilityFormSet(BaseInlineFormSet):  # type: ignore[type-arg]
                     )
 
 
-class WeeklyAvailabilityInline(admin.TabularInline):  # type: ignore[type-arg]
+class WeeklyAvailabilityInline(admin.TabularInline[WeeklyAvailability, Doctor]):
     model = WeeklyAvailability
     formset = WeeklyAvailabilityFormSet
     fields = ("weekday", "start_time", "end_time")
     extra = 1
 
 
-class TimeOffInline(admin.TabularInline):  # type: ignore[type-arg]
+class TimeOffInline(admin.TabularInline[TimeOff, Doctor]):
     model = TimeOff
     fields = ("start_date", "end_date", "start_time", "end_time", "reason")
     extra = 0
 
 
-class ExtraHoursInline(admin.TabularInline):  # type: ignore[type-arg]
+class ExtraHoursInline(admin.TabularInline[ExtraHours, Doctor]):
     model = ExtraHours
     fields = ("date", "start_time", "end_time")
     extra = 0
 
 
 @admin.register(Doctor)
-class DoctorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class DoctorAdmin(admin.ModelAdmin[Doctor]):
     list_display = ("name", "clinic", "specialty", "is_active", "appointment_type_names")
     list_filter = ("is_active", "clinic", "specialty")
     list_select_related = ("clinic",)
@@ -224,7 +225,7 @@ class DoctorAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
 
 @admin.register(AppointmentType)
-class AppointmentTypeAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class AppointmentTypeAdmin(admin.ModelAdmin[AppointmentType]):
     list_display = ("name", "doctor", "duration", "slot_step", "is_active")
     list_filter = ("is_active", "doctor__clinic", "name")
     list_select_related = ("doctor",)
@@ -275,3 +276,32 @@ class ExtraHoursAdmin(DoctorHoursAdmin):
     list_display = ("doctor", "date", "start_time", "end_time")
     list_filter = ("doctor__clinic", "date")
     date_hierarchy = "date"
+
+
+class StaffMembershipInline(admin.TabularInline[StaffMembership, User]):
+    model = StaffMembership
+    fields = ("clinic", "role", "created_at")
+    readonly_fields = ("created_at",)
+    autocomplete_fields = ("clinic",)
+    extra = 0
+
+
+# A user's clinics are edited on the user's page. accounts.admin cannot name them (it
+# knows nothing of clinics), so the user admin is registered again here with the inline.
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserWithClinicsAdmin(UserAdmin):
+    inlines = (*UserAdmin.inlines, StaffMembershipInline)
+
+
+@admin.register(StaffMembership)
+class StaffMembershipAdmin(admin.ModelAdmin[StaffMembership]):
+    list_display = ("user", "clinic", "role", "created_at")
+    list_filter = ("role", "clinic")
+    list_select_related = ("user", "clinic")
+    search_fields = ("user__email", "clinic__name")
+    # The user field offers staff accounts only (the model's limit_choices_to).
+    autocomplete_fields = ("user", "clinic")
+    readonly_fields = ("created_at",)

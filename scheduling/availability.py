@@ -20,6 +20,7 @@ Time-zone rules (all wall-clock input is in the clinic's zone):
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 UTC = dt.UTC
@@ -51,6 +52,16 @@ class LocalPeriod:
     end: dt.datetime
 
 
+@dataclass(frozen=True, slots=True)
+class DoctorHours:
+    """Everything that says when a doctor works over some local dates: the weekly hours,
+    the extra hours and the time off of those dates."""
+
+    weekly: list[WeeklyHours]
+    extra: list[DateHours]
+    time_off: list[LocalPeriod]
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class Interval:
     """A half-open interval [start, end) of aware datetimes."""
@@ -77,6 +88,19 @@ class BookingWindow:
     @property
     def latest(self) -> dt.datetime:
         return self.now + self.horizon
+
+
+def first_overlap(intervals: Iterable[WeeklyHours]) -> tuple[WeeklyHours, WeeklyHours] | None:
+    """The first two intervals that overlap on one weekday (the earlier first), or None.
+
+    The one statement of the rule "a weekday's intervals do not overlap", checked by the
+    model (the admin), the services (under the doctor's lock) and the forms alike. An
+    interval given twice overlaps itself; touching intervals (9-12, 12-17) do not."""
+    ordered = sorted(intervals, key=lambda hours: (hours.weekday, hours.start, hours.end))
+    for earlier, later in pairwise(ordered):
+        if earlier.weekday == later.weekday and later.start < earlier.end:
+            return earlier, later
+    return None
 
 
 def local_to_utc(day: dt.date, time: dt.time, zone: ZoneInfo) -> dt.datetime:

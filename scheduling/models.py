@@ -69,6 +69,48 @@ class Clinic(models.Model):
         return zoneinfo.ZoneInfo(self.timezone)
 
 
+class StaffRole(models.TextChoices):
+    STAFF = "staff", "Staff"
+    CLINIC_ADMIN = "clinic_admin", "Clinic administrator"
+
+
+class StaffMembership(models.Model):
+    """A staff user's place in one clinic: the clinics whose appointments and doctors the
+    staff pages show them (``scheduling.selectors.staff_clinics``).
+
+    A user may belong to several clinics. A doctor who signs in is a staff user with a
+    membership of their clinic, linked to their ``Doctor`` by ``Doctor.user``. Superusers
+    see every clinic without memberships.
+
+    Born in the accounts app; it moved here, with its table, because it is about clinics
+    (``accounts`` knows nothing of clinics)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_memberships",
+        # Only staff can sign in to the staff pages; a patient's membership would do nothing.
+        limit_choices_to={"is_staff": True},
+    )
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="staff_memberships")
+    role = models.CharField(max_length=20, choices=StaffRole.choices, default=StaffRole.STAFF)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "accounts_staffmembership"
+        ordering = ["clinic__name", "user__email"]
+        constraints = [
+            # Also the index behind "the clinics of this user".
+            models.UniqueConstraint(fields=["user", "clinic"], name="staff_membership_unique"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=StaffRole.values), name="staff_membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} at {self.clinic} ({self.get_role_display()})"
+
+
 class Doctor(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="doctors")
     name = models.CharField(max_length=200)

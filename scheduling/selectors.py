@@ -1,30 +1,28 @@
-"""Reads of scheduling data: the database side of ``availability.free_slots``."""
+"""Reads of scheduling data: who works where, doctors and their hours.
+
+What is free (hours minus bookings) is the appointments app's business
+(``appointments.free_times``); this module only says when doctors work.
+"""
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable
+from typing import TypeGuard
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, QuerySet, prefetch_related_objects
+from django.contrib.auth.models import AnonymousUser
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from appointments.models import Appointment, Status
-from scheduling.availability import (
-    BookingWindow,
-    DateHours,
-    Interval,
-    LocalPeriod,
-    WeeklyHours,
-    free_slots,
-    periods_to_utc,
-    working_intervals,
-)
+from accounts.models import User
+from scheduling.availability import BookingWindow, DateHours, DoctorHours, LocalPeriod, WeeklyHours
 from scheduling.models import (
     AppointmentType,
     Clinic,
     Doctor,
     ExtraHours,
+    StaffMembership,
     TimeOff,
     WeeklyAvailability,
 )
@@ -45,97 +43,94 @@ def local_day_bounds(
     return start, end.astimezone(dt.UTC)
 
 
-def doctor_free_slots(
-    *,
-    doctor: Doctor,
-    appointment_type: AppointmentType,
-    first_day: dt.date,
-    last_day: dt.date,
-    ignore_appointment_id: int | None = None,
-    now: dt.datetime | None = None,
-) -> list[Interval]:
-    """Bookable slots of ``appointment_type`` with ``doctor`` on the clinic's local dates
-    ``first_day`` through ``last_day``. ``ignore_appointment_id`` leaves one appointment
-    out of the booked time, so a reschedule can move an appointment within its own slot."""
-    clinic = doctor.clinic
-    zone = clinic.zone
-    range_start, range_end = local_day_bounds(first_day, last_day, zone)
-
-    weekly = [
-        WeeklyHours(weekday, start, end)
-        for weekday, start, end in doctor.weekly_rules.values_list(
-            "weekday", "start_time", "end_time"
-        )
-    ]
-    extra = [
-        DateHours(day, start, end)
-        for day, start, end in ExtraHours.objects.filter(
-            doctor=doctor, date__range=(first_day, last_day)
-        ).values_list("date", "start_time", "end_time")
-    ]
-    time_off = [
-        LocalPeriod(period.local_start, period.local_end)
-        for period in TimeOff.objects.filter(
-            doctor=doctor, start_date__lte=last_day, end_date__gte=first_day
-        )
-    ]
-    booked_rows = Appointment.objects.active().filter(doctor=doctor)
-    if ignore_appointment_id is not None:
-        booked_rows = booked_rows.exclude(pk=ignore_appointment_id)
-    booked = [
-        Interval(start, end)
-        for start, end in booked_rows.overlapping(range_start, range_end).values_list(
-            "starts_at", "ends_at"
-        )
-    ]
-
-    return free_slots(
-        weekly=weekly,
-        extra=extra,
-        time_off=time_off,
-        booked=booked,
-        zone=zone,
-        first_day=first_day,
-        last_day=last_day,
-        duration=appointment_type.duration,
-        step=appointment_type.step,
-        window=booking_window(clinic, now),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class DaySlots:
-    """The free slots of one local date, for the slot picker."""
-
-    date: dt.date
-    slots: list[Interval]
-
-
 def monday_of(day: dt.date) -> dt.date:
     return day - dt.timedelta(days=day.weekday())
 
 
-def week_of_slots(
-    *,
-    doctor: Doctor,
-    appointment_type: AppointmentType,
-    week_start: dt.date,
-    ignore_appointment_id: int | None = None,
-) -> list[DaySlots]:
-    """Seven days from ``week_start`` (the clinic's local dates), each with its free slots."""
-    days = [week_start + dt.timedelta(days=offset) for offset in range(7)]
-    slots = doctor_free_slots(
-        doctor=doctor,
-        appointment_type=appointment_type,
-        first_day=days[0],
-        last_day=days[-1],
-        ignore_appointment_id=ignore_appointment_id,
+def local_today(clinic: Clinic, now: dt.datetime | None = None) -> dt.date:
+    """Today's date on the clinic's wall clock."""
+    return (now or timezone.now()).astimezone(clinic.zone).date()
+
+
+# --- Who works where: the staff pages' and the staff API's one way in ---------------------
+
+
+def staff_clinics(user: User | AnonymousUser) -> QuerySet[Clinic]:
+    """The clinics ``user`` works for, by name, each annotated with ``staff_role``: the
+    user's role there (a ``StaffRole`` value), or None for a superuser who is no member.
+
+    Superusers get every clinic; anyone who is not active staff gets none."""
+    if not _is_active_staff(user):
+        return Clinic.objects.none()
+    role = StaffMembership.objects.filter(user=user, clinic=OuterRef("pk")).values("role")
+    clinics = Clinic.objects.annotate(staff_role=Subquery(role[:1])).order_by("name", "pk")
+    if user.is_superuser:
+        return clinics
+    return clinics.filter(staff_memberships__user=user)
+
+
+def staff_can_access(user: User | AnonymousUser, clinic: Clinic) -> bool:
+    """Whether ``user`` may see and act on ``clinic``'s data in the staff pages."""
+    if not _is_active_staff(user):
+        return False
+    if user.is_superuser:
+        return True
+    return StaffMembership.objects.filter(user=user, clinic=clinic).exists()
+
+
+def staff_doctors(user: User | AnonymousUser) -> QuerySet[Doctor]:
+    """The doctors of the clinics ``user`` works for, with their clinic."""
+    return Doctor.objects.filter(clinic__in=staff_clinics(user).values("pk")).select_related(
+        "clinic"
     )
-    by_day: dict[dt.date, list[Interval]] = {day: [] for day in days}
-    zone = doctor.clinic.zone
-    for slot in slots:
-        by_day[slot.start.astimezone(zone).date()].append(slot)
-    return [DaySlots(day, by_day[day]) for day in days]
+
+
+def staff_doctor_or_404(user: User | AnonymousUser, doctor_id: int) -> Doctor:
+    """The doctor ``doctor_id`` of a clinic ``user`` works for: the one way the staff
+    pages and the staff API fetch a doctor. Any other doctor is a 404 (``Http404``, which
+    the API answers as a problem): staff of one clinic need not learn which ids exist in
+    another."""
+    return get_object_or_404(staff_doctors(user), pk=doctor_id)
+
+
+def _is_active_staff(user: User | AnonymousUser) -> TypeGuard[User]:
+    return isinstance(user, User) and user.is_active and user.is_staff
+
+
+# --- Hours ----------------------------------------------------------------------------------
+
+
+def load_hours(
+    doctor_ids: Iterable[int], first_day: dt.date, last_day: dt.date
+) -> dict[int, DoctorHours]:
+    """Each doctor's weekly hours, and the extra hours and time off that touch the local
+    dates ``first_day`` through ``last_day``, by doctor id: three queries however many
+    doctors. The one loader of hours, for free times, conflicts and the calendar."""
+    ids = list(doctor_ids)
+    weekly: dict[int, list[WeeklyHours]] = defaultdict(list)
+    for doctor_id, weekday, start, end in WeeklyAvailability.objects.filter(
+        doctor_id__in=ids
+    ).values_list("doctor_id", "weekday", "start_time", "end_time"):
+        weekly[doctor_id].append(WeeklyHours(weekday, start, end))
+    extra: dict[int, list[DateHours]] = defaultdict(list)
+    for doctor_id, day, start, end in ExtraHours.objects.filter(
+        doctor_id__in=ids, date__range=(first_day, last_day)
+    ).values_list("doctor_id", "date", "start_time", "end_time"):
+        extra[doctor_id].append(DateHours(day, start, end))
+    time_off: dict[int, list[LocalPeriod]] = defaultdict(list)
+    for period in TimeOff.objects.filter(
+        doctor_id__in=ids, start_date__lte=last_day, end_date__gte=first_day
+    ):
+        time_off[period.doctor_id].append(LocalPeriod(period.local_start, period.local_end))
+    return {
+        doctor_id: DoctorHours(weekly[doctor_id], extra[doctor_id], time_off[doctor_id])
+        for doctor_id in ids
+    }
+
+
+def doctor_hours(doctor: Doctor, first_day: dt.date, last_day: dt.date) -> DoctorHours:
+    """``load_hours`` for one doctor."""
+    return load_hours([doctor.pk], first_day, last_day)[doctor.pk]
 
 
 # --- Finding a doctor -------------------------------------------------------------------
@@ -189,212 +184,3 @@ def specialties() -> list[str]:
         .values_list("specialty", flat=True)
         .distinct()
     )
-
-
-def next_free_slots(
-    doctors: Sequence[Doctor], days: int = 14, *, now: dt.datetime | None = None
-) -> dict[int, Interval | None]:
-    """The first free slot of each doctor's first active appointment type on the clinic's
-    next ``days`` local dates (today included), by doctor id; None when there is none.
-
-    Equal to ``doctor_free_slots(...)[0]`` for every doctor, in a number of queries that
-    does not grow with the number of doctors: one each for the weekly hours, extra hours
-    and time off of all of them, and at most five for their appointments (see below);
-    one more for the clinics and one for the types when they were not loaded with the
-    doctors, as ``bookable_doctors`` does."""
-    now = now or timezone.now()
-    doctors = list(doctors)
-    prefetch_related_objects(doctors, "clinic")  # no query when select_related
-    untyped = [doctor for doctor in doctors if not hasattr(doctor, "active_types")]
-    if untyped:
-        prefetch_related_objects(untyped, active_types_prefetch())
-    found: dict[int, Interval | None] = {doctor.pk: None for doctor in doctors}
-    pending = {doctor.pk: doctor for doctor in doctors if active_types(doctor)}
-    if not pending or days < 1:
-        return found
-
-    # Each clinic has its own "today".
-    first_days = {pk: now.astimezone(doctor.clinic.zone).date() for pk, doctor in pending.items()}
-    earliest = min(first_days.values())
-    last_day = max(first_days.values()) + dt.timedelta(days=days - 1)
-    ids = list(pending)
-    weekly: dict[int, list[WeeklyHours]] = defaultdict(list)
-    for doctor_id, weekday, start, end in WeeklyAvailability.objects.filter(
-        doctor_id__in=ids
-    ).values_list("doctor_id", "weekday", "start_time", "end_time"):
-        weekly[doctor_id].append(WeeklyHours(weekday, start, end))
-    extra: dict[int, list[DateHours]] = defaultdict(list)
-    for doctor_id, day, start, end in ExtraHours.objects.filter(
-        doctor_id__in=ids, date__range=(earliest, last_day)
-    ).values_list("doctor_id", "date", "start_time", "end_time"):
-        extra[doctor_id].append(DateHours(day, start, end))
-    time_off: dict[int, list[LocalPeriod]] = defaultdict(list)
-    for period in TimeOff.objects.filter(
-        doctor_id__in=ids, start_date__lte=last_day, end_date__gte=earliest
-    ):
-        time_off[period.doctor_id].append(LocalPeriod(period.local_start, period.local_end))
-
-    # Appointments are most of the rows, and on SQLite turning their text into datetimes
-    # is most of the time: a busy fortnight of fifty doctors is ~3,000 rows, ~15 ms. So
-    # they are read in windows of 1, 2, 4, 8... days, each for the doctors still without
-    # a free slot: most doctors have one within a day or two. A slot of one local date
-    # never starts before one of an earlier date, so the first found is the first.
-    offset, span = 0, 1
-    while pending and offset < days:
-        span = min(span, days - offset)
-        bounds = {
-            pk: local_day_bounds(
-                first_days[pk] + dt.timedelta(days=offset),
-                first_days[pk] + dt.timedelta(days=offset + span - 1),
-                doctor.clinic.zone,
-            )
-            for pk, doctor in pending.items()
-        }
-        booked = booked_intervals(
-            doctor_ids=list(pending),
-            start=min(start for start, _ in bounds.values()),
-            end=max(end for _, end in bounds.values()),
-        )
-        for pk, doctor in list(pending.items()):
-            slot = first_free_slot(
-                weekly=weekly[pk],
-                extra=extra[pk],
-                time_off=time_off[pk],
-                booked=booked[pk],
-                clinic=doctor.clinic,
-                appointment_type=active_types(doctor)[0],
-                first_day=first_days[pk] + dt.timedelta(days=offset),
-                days=span,
-                now=now,
-            )
-            if slot is not None:
-                found[pk] = slot
-                del pending[pk]
-        offset, span = offset + span, span * 2
-    return found
-
-
-# Appointment types last at most 12 hours (a check constraint on AppointmentType), so an
-# appointment that overlaps a range starts less than that before it. Saying so lets the
-# database walk the starts_at index from there instead of from the first appointment.
-LONGEST_APPOINTMENT = dt.timedelta(hours=12)
-
-
-def booked_intervals(
-    *, doctor_ids: list[int], start: dt.datetime, end: dt.datetime
-) -> dict[int, list[Interval]]:
-    """The active appointments of the doctors that overlap [start, end), by doctor id."""
-    booked: dict[int, list[Interval]] = defaultdict(list)
-    for doctor_id, starts_at, ends_at in (
-        Appointment.objects.active()
-        .filter(doctor_id__in=doctor_ids, starts_at__gt=start - LONGEST_APPOINTMENT)
-        .overlapping(start, end)
-        .values_list("doctor_id", "starts_at", "ends_at")
-    ):
-        booked[doctor_id].append(Interval(starts_at, ends_at))
-    return booked
-
-
-def first_free_slot(
-    *,
-    weekly: list[WeeklyHours],
-    extra: list[DateHours],
-    time_off: list[LocalPeriod],
-    booked: list[Interval],
-    clinic: Clinic,
-    appointment_type: AppointmentType,
-    first_day: dt.date,
-    days: int,
-    now: dt.datetime,
-) -> Interval | None:
-    """The first free slot on local dates ``first_day`` and the ``days - 1`` after it;
-    ``booked`` must hold the appointments of those dates."""
-    # Day by day, stopping at the first day with a slot: laying out every slot of a
-    # fortnight to keep only the first would cost more than the queries do.
-    window = booking_window(clinic, now)
-    zone = clinic.zone
-    for offset in range(days):
-        day = first_day + dt.timedelta(days=offset)
-        day_start, day_end = local_day_bounds(day, day, zone)
-        slots = free_slots(
-            weekly=weekly,
-            extra=extra,
-            time_off=time_off,
-            # Only that day's appointments: free_slots sorts what it is given.
-            booked=[b for b in booked if b.start < day_end and b.end > day_start],
-            zone=zone,
-            first_day=day,
-            last_day=day,
-            duration=appointment_type.duration,
-            step=appointment_type.step,
-            window=window,
-        )
-        if slots:
-            return slots[0]
-    return None
-
-
-def booking_weeks(clinic: Clinic, now: dt.datetime | None = None) -> tuple[dt.date, dt.date]:
-    """The Mondays (the clinic's local dates) of the first and the last week in which
-    patients can book: this week, and the week the booking horizon ends in."""
-    window = booking_window(clinic, now)
-    zone = clinic.zone
-    return (
-        monday_of(window.now.astimezone(zone).date()),
-        monday_of(window.latest.astimezone(zone).date()),
-    )
-
-
-# --- Staff: what a change of hours leaves uncovered -------------------------------------
-
-
-def availability_conflicts(doctor: Doctor, now: dt.datetime) -> list[Appointment]:
-    """The doctor's booked appointments from ``now`` to the end of the booking horizon
-    that lie outside the doctor's hours: not inside one working interval (weekly or
-    extra hours), or overlapping time off. Changing hours never cancels appointments;
-    staff resolve these one by one."""
-    clinic = doctor.clinic
-    zone = clinic.zone
-    first_day = now.astimezone(zone).date()
-    last_day = (now + clinic.booking_horizon).astimezone(zone).date()
-    range_start, range_end = local_day_bounds(first_day, last_day, zone)
-    appointments = list(
-        Appointment.objects.filter(doctor=doctor, status=Status.BOOKED, starts_at__gt=now)
-        .overlapping(range_start, range_end)
-        .order_by("starts_at", "pk")
-    )
-    if not appointments:
-        return []
-    working = working_intervals(
-        weekly=[
-            WeeklyHours(weekday, start, end)
-            for weekday, start, end in doctor.weekly_rules.values_list(
-                "weekday", "start_time", "end_time"
-            )
-        ],
-        extra=[
-            DateHours(day, start, end)
-            for day, start, end in ExtraHours.objects.filter(
-                doctor=doctor, date__range=(first_day, last_day)
-            ).values_list("date", "start_time", "end_time")
-        ],
-        zone=zone,
-        first_day=first_day,
-        last_day=last_day,
-    )
-    time_off = periods_to_utc(
-        [
-            LocalPeriod(period.local_start, period.local_end)
-            for period in TimeOff.objects.filter(
-                doctor=doctor, start_date__lte=last_day, end_date__gte=first_day
-            )
-        ],
-        zone,
-    )
-    conflicts = []
-    for appointment in appointments:
-        booked = Interval(appointment.starts_at, appointment.ends_at)
-        covered = any(hours.start <= booked.start and booked.end <= hours.end for hours in working)
-        if not covered or any(booked.overlaps(period) for period in time_off):
-            conflicts.append(appointment)
-    return conflicts

@@ -9,10 +9,10 @@ is listed for staff to resolve (``selectors.availability_conflicts``), never can
 import datetime as dt
 from itertools import pairwise
 
-from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
+from clinic import locking
 from clinic.errors import DomainError
 from scheduling.models import (
     AppointmentType,
@@ -38,6 +38,7 @@ class EndNotAfterStart(AvailabilityError):
 
 class IntervalOverlaps(AvailabilityError):
     code = "interval_overlaps"
+    http_status = 409
     default_message = _("This interval overlaps another one on the same weekday.")
 
 
@@ -60,8 +61,9 @@ def describe_interval(weekday: int, start_time: dt.time, end_time: dt.time) -> s
 
 def _lock_doctor(doctor: Doctor) -> Doctor:
     # One lock per doctor serialises every change of their hours and types, so two staff
-    # editing at once cannot both pass the overlap (or last-active-type) check.
-    return Doctor.objects.select_for_update().get(pk=doctor.pk)
+    # editing at once cannot both pass the overlap (or last-active-type) check. It is also
+    # the lock bookings take, so a booking never reads hours half-changed.
+    return locking.lock_one(Doctor.objects.select_related("clinic").filter(pk=doctor.pk))
 
 
 def _check_interval(
@@ -106,7 +108,7 @@ def _delete_with_history(
 def add_weekly_interval(
     *, doctor: Doctor, weekday: int, start_time: dt.time, end_time: dt.time, changed_by: User
 ) -> WeeklyAvailability:
-    with transaction.atomic():
+    with locking.atomic():
         doctor = _lock_doctor(doctor)
         _check_interval(doctor=doctor, weekday=weekday, start_time=start_time, end_time=end_time)
         rule = WeeklyAvailability(
@@ -120,7 +122,7 @@ def add_weekly_interval(
 def change_weekly_interval(
     *, rule: WeeklyAvailability, start_time: dt.time, end_time: dt.time, changed_by: User
 ) -> WeeklyAvailability:
-    with transaction.atomic():
+    with locking.atomic():
         doctor = _lock_doctor(rule.doctor)
         rule = WeeklyAvailability.objects.get(pk=rule.pk)
         _check_interval(
@@ -138,7 +140,7 @@ def change_weekly_interval(
 
 
 def remove_weekly_interval(*, rule: WeeklyAvailability, changed_by: User) -> None:
-    with transaction.atomic():
+    with locking.atomic():
         _lock_doctor(rule.doctor)
         reason = f"removed {describe_interval(rule.weekday, rule.start_time, rule.end_time)}"
         _delete_with_history(rule, user=changed_by, reason=reason)
@@ -169,7 +171,7 @@ def replace_weekly_hours(
                     "second": describe_interval(day_b, start_b, end_b),
                 }
             )
-    with transaction.atomic():
+    with locking.atomic():
         doctor = _lock_doctor(doctor)
         current = {
             (rule.weekday, rule.start_time, rule.end_time): rule
@@ -212,14 +214,14 @@ def add_time_off(
     # A longer period is almost surely a typo (2062 for 2026), and would hide the doctor.
     if end_date - start_date > MAX_TIME_OFF:
         raise TimeOffTooLong()
-    with transaction.atomic():
+    with locking.atomic():
         _lock_doctor(doctor)
         _save_with_history(time_off, user=changed_by, reason=f"added time off {time_off}")
     return time_off
 
 
 def remove_time_off(*, time_off: TimeOff, changed_by: User) -> None:
-    with transaction.atomic():
+    with locking.atomic():
         _lock_doctor(time_off.doctor)
         _delete_with_history(time_off, user=changed_by, reason=f"removed time off {time_off}")
 
@@ -230,14 +232,14 @@ def add_extra_hours(
     if end_time <= start_time:
         raise EndNotAfterStart()
     hours = ExtraHours(doctor=doctor, date=date, start_time=start_time, end_time=end_time)
-    with transaction.atomic():
+    with locking.atomic():
         _lock_doctor(doctor)
         _save_with_history(hours, user=changed_by, reason=f"added extra hours {hours}")
     return hours
 
 
 def remove_extra_hours(*, extra_hours: ExtraHours, changed_by: User) -> None:
-    with transaction.atomic():
+    with locking.atomic():
         _lock_doctor(extra_hours.doctor)
         reason = f"removed extra hours {extra_hours}"
         _delete_with_history(extra_hours, user=changed_by, reason=reason)
@@ -249,7 +251,7 @@ def add_appointment_type(*, doctor: Doctor, name: str, duration: dt.timedelta) -
 
 def deactivate_appointment_type(*, appointment_type: AppointmentType) -> AppointmentType:
     """Retire a type: booked appointments keep pointing at it, new ones cannot use it."""
-    with transaction.atomic():
+    with locking.atomic():
         _lock_doctor(appointment_type.doctor)
         appointment_type = AppointmentType.objects.get(pk=appointment_type.pk)
         if not appointment_type.is_active:

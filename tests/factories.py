@@ -14,10 +14,17 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Patient, StaffMembership, StaffRole, User
+from accounts.models import Patient, User
 from appointments.models import Appointment
 from appointments.services import book_appointment
-from scheduling.models import AppointmentType, Clinic, Doctor, WeeklyAvailability
+from scheduling.models import (
+    AppointmentType,
+    Clinic,
+    Doctor,
+    StaffMembership,
+    StaffRole,
+    WeeklyAvailability,
+)
 
 _numbers = itertools.count(1)
 

@@ -8,5 +8,5 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # Registers the bearer scheme with drf-spectacular.
+        # Registers the schema extensions (HH:MM times) with drf-spectacular.
         from clinic.api import schema  # noqa: F401

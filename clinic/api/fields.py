@@ -39,6 +39,58 @@ class AwareDateTimeField(serializers.Field[dt.datetime, dt.datetime, str, Any]):
         return value.isoformat()
 
 
+# Far wider than any clinic needs, and narrow enough that a local date's midnight, in
+# any zone, and the day after it stay inside Python's dates: 0001-01-01 and 9999-12-31
+# overflow when turned into UTC instants, and bad input must not be a 500.
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2999, 12, 31)
+
+
+class LocalDateField(serializers.DateField):
+    """A date in the clinic's zone, YYYY-MM-DD, from 1900 to 2999."""
+
+    default_error_messages = {
+        **serializers.DateField.default_error_messages,
+        "out_of_range": f"Give a date from {EARLIEST_DATE} to {LATEST_DATE}.",
+    }
+
+    def to_internal_value(self, value: Any) -> dt.date:
+        date = super().to_internal_value(value)
+        if not EARLIEST_DATE <= date <= LATEST_DATE:
+            self.fail("out_of_range")
+        return date
+
+
+class WallClockTimeField(serializers.TimeField):
+    """A time of day in the clinic's zone, HH:MM. Seconds are refused rather than kept:
+    the time is shown as HH:MM, and a hidden 09:00:30 would make the shown hours lie."""
+
+    default_error_messages = {
+        **serializers.TimeField.default_error_messages,
+        "not_whole_minute": "Give the time in whole minutes, HH:MM.",
+        "offset": "Give the clinic's wall-clock time, HH:MM, without a UTC offset.",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%H:%M", **kwargs)
+
+    def to_internal_value(self, value: Any) -> dt.time:
+        if isinstance(value, str) and _has_offset(value):
+            # Django's parser would drop the offset silently: 09:00+05:00 is not 09:00.
+            self.fail("offset")
+        time = super().to_internal_value(value)
+        if time.second or time.microsecond:
+            self.fail("not_whole_minute")
+        return time
+
+
+def _has_offset(value: str) -> bool:
+    try:
+        return dt.time.fromisoformat(value.strip()).tzinfo is not None
+    except ValueError:
+        return False  # not a time at all: TimeField says so
+
+
 def local_iso(instant: dt.datetime, zone: ZoneInfo) -> str:
     """``instant`` in the clinic's zone, ISO 8601 with that zone's offset at the time."""
     return instant.astimezone(zone).isoformat()

@@ -7,7 +7,9 @@ A client sends a unique key with a write and may retry it safely:
 - a retry with the same key and the same request gets the stored status and body, with
   ``Idempotent-Replayed: true``, and writes nothing (a stored 409 is replayed too);
 - the same key with a different request (method, path or JSON body) is a 422;
-- the same key while the first request is still running is a 409 with ``Retry-After``;
+- the same key while the first request is still running is a 409 with ``Retry-After``,
+  and so is a write that could not take its locks in time (``clinic.locking.Busy``):
+  neither answer is stored, so the retry runs afresh;
 - keys are the caller's own (two users may pick the same key) and expire after
   ``settings.IDEMPOTENCY_KEY_LIFETIME_HOURS`` (24 h), when a daily task deletes them.
 
@@ -34,6 +36,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils import encoders
 
+from clinic import locking
 from clinic.api.models import IdempotencyKey
 from clinic.api.problems import PROBLEM_CONTENT_TYPE, ApiProblem, problem_for
 
@@ -73,7 +76,7 @@ def run_idempotently(
     user_id = request.user.pk
     assert user_id is not None, "only signed-in callers have keys"
     fingerprint = request_fingerprint(request)
-    with transaction.atomic():
+    with locking.atomic():
         if not _lock(user_id, key):
             raise _in_flight()
         now = timezone.now()
@@ -161,6 +164,8 @@ def _answer(handler: Callable[[], Response]) -> Response:
         # A savepoint: a refused write leaves nothing behind, the stored answer stays.
         with transaction.atomic():
             return handler()
+    except locking.Busy:
+        raise  # "try again" is no answer to keep: the retry must run afresh
     except Exception as error:
         response = problem_for(error)
         if response is None:

@@ -22,26 +22,9 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from accounts.services import LoginError
 from clinic.errors import DomainError
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
-
-# The HTTP status of each domain error that is not a plain refusal (422).
-# 409: the request was fine but collides with the state of things (someone else's
-# booking, the appointment's status); 400 and 429 for the sign-in errors.
-DOMAIN_STATUS: Mapping[str, int] = {
-    "slot_unavailable": 409,
-    "patient_overlap": 409,
-    "invalid_transition": 409,
-    "interval_overlaps": 409,
-    "email_taken": 409,
-    "too_many_requests": 429,
-    "slow_down": 429,
-    "authenticator_slow_down": 429,
-}
-LOGIN_ERROR_STATUS = 400
-DOMAIN_ERROR_STATUS = 422
 
 # DRF's exceptions: our code for each (default_code where it is already good).
 DRF_CODES: Mapping[type[exceptions.APIException], str] = {
@@ -139,16 +122,12 @@ def problem_for(exc: Exception) -> Response | None:
 
 
 def _domain_problem(exc: DomainError) -> Response:
-    if exc.code in DOMAIN_STATUS:
-        status = DOMAIN_STATUS[exc.code]
-    elif isinstance(exc, LoginError):
-        status = LOGIN_ERROR_STATUS
-    else:
-        status = DOMAIN_ERROR_STATUS
+    """The error's own status and code (``DomainError.http_status``, ``.code``), with
+    ``Retry-After`` for a refusal that passes with time."""
     headers = {}
-    if status == 429:
+    if exc.retry_after is not None or exc.http_status == 429:
         headers["Retry-After"] = str(max(1, exc.retry_after or 60))
-    return problem_response(status, exc.code, exc.message, headers=headers)
+    return problem_response(exc.http_status, exc.code, exc.message, headers=headers)
 
 
 def _field_errors(detail: Any, path: str | None) -> Iterator[dict[str, Any]]:

@@ -1,13 +1,11 @@
-"""The OpenAPI schema's shared parts: the bearer scheme, and the problem responses that
-every operation can give (each operation's own 409/422 are declared on its view)."""
+"""The OpenAPI schema's shared parts: the problem responses that every operation can give
+(each operation's own 409/422 are declared on its view) and the HH:MM time fields. The
+bearer scheme is described next to its authentication class (accounts.authentication)."""
 
 from collections.abc import Iterable
 from typing import Any
 
-from drf_spectacular.extensions import (
-    OpenApiAuthenticationExtension,
-    OpenApiSerializerFieldExtension,
-)
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import build_basic_type
 from drf_spectacular.types import OpenApiTypes
@@ -60,19 +58,6 @@ DESCRIPTIONS = {
 # Statuses any operation can answer with.
 COMMON = ("400", "401", "403", "404", "405", "406", "415", "429")
 RETRY_AFTER = {"Retry-After": {"schema": {"type": "integer"}, "description": "Seconds."}}
-
-
-class BearerTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
-    target_class = "clinic.api.authentication.BearerTokenAuthentication"
-    name = "bearerAuth"
-
-    def get_security_definition(self, auto_schema: AutoSchema) -> dict[str, str]:
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "A token from POST /api/v1/auth/otp/verify (patients) or "
-            "POST /api/v1/auth/staff/token (staff).",
-        }
 
 
 class HourMinuteTimeScheme(OpenApiSerializerFieldExtension):  # type: ignore[no-untyped-call]

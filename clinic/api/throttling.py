@@ -3,7 +3,7 @@ table), so every gunicorn worker counts the same requests. Over the limit: 429 w
 ``Retry-After`` (``problems``). The rates are ``settings.API_THROTTLE_RATES``
 (``"60/hour"``), read per request, so a deployment (or a test) can change them.
 
-The counting is ``accounts.rate_limits.allow``, the sign-in pages' own: fixed windows
+The counting is ``clinic.rate_limits.allow``, the sign-in pages' own: fixed windows
 counted with the cache's ``add`` and ``incr``, which are atomic on Redis, so parallel
 requests in several processes cannot slip past a limit by overwriting each other's
 count (DRF's own throttles read, change and write back a list of times)."""
@@ -15,9 +15,8 @@ from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle
 
-from accounts.rate_limits import allow, seconds_left
-from accounts.services import normalize_email
-from accounts.views import client_address
+from clinic.client_address import client_address
+from clinic.rate_limits import allow, seconds_left
 
 if TYPE_CHECKING:  # rest_framework.views imports this module through its settings
     from rest_framework.views import APIView
@@ -36,7 +35,9 @@ def parse_rate(rate: str) -> tuple[int, dt.timedelta]:
     return int(count), PERIODS[period.strip().rstrip("s")]
 
 
-class _Throttle(BaseThrottle):
+class CacheThrottle(BaseThrottle):
+    """A limit of ``settings.API_THROTTLE_RATES[scope]`` requests per ``identity``."""
+
     scope: str
 
     def __init__(self) -> None:
@@ -61,7 +62,7 @@ class _Throttle(BaseThrottle):
         return self.retry_after
 
 
-class AuthAddressThrottle(_Throttle):
+class AuthAddressThrottle(CacheThrottle):
     """Sign-in requests per client address."""
 
     scope = "auth_address"
@@ -70,20 +71,7 @@ class AuthAddressThrottle(_Throttle):
         return client_address(request)
 
 
-class AuthEmailThrottle(_Throttle):
-    """Sign-in requests per email address, whoever sends them (hashed in the cache key)."""
-
-    scope = "auth_email"
-
-    def identity(self, request: Request) -> str | None:
-        data = request.data
-        email = data.get("email") if isinstance(data, dict) else None
-        if not isinstance(email, str) or not email.strip():
-            return None  # the serializer refuses the request
-        return normalize_email(email)
-
-
-class UserWriteThrottle(_Throttle):
+class UserWriteThrottle(CacheThrottle):
     """Writes (POST, PUT, PATCH, DELETE) per signed-in user. Reads are not limited."""
 
     scope = "writes"

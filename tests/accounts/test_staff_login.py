@@ -19,8 +19,9 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
-from accounts.models import StaffMembership, StaffRole, User
-from accounts.selectors import staff_can_access, staff_clinics
+from accounts.models import User
+from scheduling.models import StaffMembership, StaffRole
+from scheduling.selectors import staff_can_access, staff_clinics
 from tests.factories import (
     book,
     local,
@@ -170,7 +171,9 @@ def test_the_right_password_alone_signs_nobody_in(client, staff):
 
     assert response["Location"] == reverse("staff:login-code")
     assert signed_in_user_id(client) is None
-    assert client.get(reverse("staff:home"))["Location"].startswith(reverse("staff:login"))
+    assert client.get(reverse("staff_appointments:home"))["Location"].startswith(
+        reverse("staff:login")
+    )
 
 
 def test_password_attempts_are_limited_per_email(client, staff):
@@ -189,7 +192,7 @@ def test_a_signed_in_staff_member_is_sent_on_from_the_sign_in_page(client, staff
 
     response = client.get(reverse("staff:login"))
 
-    assert response["Location"] == reverse("staff:home")
+    assert response["Location"] == reverse("staff_appointments:home")
 
 
 # --- First sign-in: setting up the authenticator ----------------------------------------
@@ -256,12 +259,12 @@ def test_a_wrong_code_does_not_set_up_the_authenticator(client, staff):
 def test_the_right_code_sets_up_the_authenticator_and_signs_in(client, staff):
     response = enrol(client, staff)
 
-    assert response["Location"] == reverse("staff:home")
+    assert response["Location"] == reverse("staff_appointments:home")
     device = TOTPDevice.objects.get(user=staff)
     assert device.confirmed
     assert signed_in_user_id(client) == str(staff.pk)
     assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
-    assert client.get(reverse("staff:home")).status_code == 200
+    assert client.get(reverse("staff_appointments:home")).status_code == 200
 
 
 def test_the_set_up_page_needs_the_password_step_first(client, staff):
@@ -311,7 +314,7 @@ def test_the_right_code_signs_a_returning_staff_member_in(client, staff):
 
     response = client.post(reverse("staff:login-code"), {"code": code_for(device)})
 
-    assert response["Location"] == reverse("staff:home")
+    assert response["Location"] == reverse("staff_appointments:home")
     assert signed_in_user_id(client) == str(staff.pk)
     assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
 
@@ -369,7 +372,7 @@ def test_wrong_codes_slow_down_even_the_right_one(client, staff, frozen_now):
     assert "Please wait 4 seconds" in refused.text
     assert still_refused.status_code == 429
     assert "Please wait 1 second," in still_refused.text
-    assert accepted["Location"] == reverse("staff:home")
+    assert accepted["Location"] == reverse("staff_appointments:home")
     device.refresh_from_db()
     assert device.throttling_failure_count == 0
 
@@ -416,7 +419,7 @@ def test_the_password_step_still_counts_just_before_fifteen_minutes(client, staf
 
     response = client.post(reverse("staff:login-code"), {"code": code_for(device)})
 
-    assert response["Location"] == reverse("staff:home")
+    assert response["Location"] == reverse("staff_appointments:home")
 
 
 def test_the_session_key_changes_at_the_password_step_and_again_at_sign_in(client, staff):
@@ -462,7 +465,7 @@ def test_a_next_url_to_another_site_is_ignored(client, staff):
 
     response = client.post(reverse("staff:login-code"), {"code": code_for(device)})
 
-    assert response["Location"] == reverse("staff:home")
+    assert response["Location"] == reverse("staff_appointments:home")
 
 
 # --- The admin behind the same second factor ------------------------------------------
@@ -496,7 +499,9 @@ def test_the_admin_refuses_a_session_verified_by_an_emailed_code(client, superus
     session.save()
 
     assert client.get("/admin/")["Location"].startswith(reverse("admin:login"))
-    assert client.get(reverse("staff:home"))["Location"].startswith(reverse("staff:login"))
+    assert client.get(reverse("staff_appointments:home"))["Location"].startswith(
+        reverse("staff:login")
+    )
 
 
 def test_the_admin_opens_after_password_and_code(client, superuser):
@@ -524,7 +529,7 @@ def test_the_totp_devices_admin_does_not_show_keys(client, superuser):
 
 
 def test_the_staff_page_sends_visitors_to_the_staff_sign_in(client):
-    response = client.get(reverse("staff:home"))
+    response = client.get(reverse("staff_appointments:home"))
 
     assert response["Location"] == reverse("staff:login") + "?next=/staff/"
 
@@ -532,20 +537,24 @@ def test_the_staff_page_sends_visitors_to_the_staff_sign_in(client):
 def test_the_staff_page_sends_a_password_only_session_to_the_staff_sign_in(client, staff):
     client.force_login(staff)
 
-    assert client.get(reverse("staff:home"))["Location"].startswith(reverse("staff:login"))
+    assert client.get(reverse("staff_appointments:home"))["Location"].startswith(
+        reverse("staff:login")
+    )
 
 
 def test_the_staff_page_sends_a_patient_to_the_staff_sign_in(client):
     log_in(client, make_patient())
 
-    assert client.get(reverse("staff:home"))["Location"].startswith(reverse("staff:login"))
+    assert client.get(reverse("staff_appointments:home"))["Location"].startswith(
+        reverse("staff:login")
+    )
 
 
 def test_the_staff_page_lists_the_members_clinics_with_their_staff_pages(client):
     lindenhof, westend = make_clinic(name="Lindenhof"), make_clinic(name="Westend")
     log_in_staff(client, make_staff(clinics=(lindenhof,)))
 
-    page = client.get(reverse("staff:home")).text
+    page = client.get(reverse("staff_appointments:home")).text
 
     assert "Lindenhof" in page
     assert "Westend" not in page
@@ -568,7 +577,7 @@ def test_the_admin_is_for_superusers_only_even_with_admin_permissions(client):
 def test_staff_of_no_clinic_are_told_how_to_get_one(client, staff):
     log_in_staff(client, staff)
 
-    assert "not a member of any clinic yet" in client.get(reverse("staff:home")).text
+    assert "not a member of any clinic yet" in client.get(reverse("staff_appointments:home")).text
 
 
 def test_the_staff_page_of_a_superuser_lists_every_clinic(client, superuser):
@@ -576,7 +585,7 @@ def test_the_staff_page_of_a_superuser_lists_every_clinic(client, superuser):
     make_clinic(name="Westend")
     log_in_staff(client, superuser)
 
-    page = client.get(reverse("staff:home")).text
+    page = client.get(reverse("staff_appointments:home")).text
 
     assert "Lindenhof" in page
     assert "Westend" in page
@@ -600,10 +609,10 @@ def test_the_admin_link_of_a_clinic_lists_only_that_clinics_appointments(
 def test_staff_see_the_staff_link_instead_of_the_patient_links(client, staff):
     log_in_staff(client, staff)
 
-    page = client.get(reverse("staff:home")).text
+    page = client.get(reverse("staff_appointments:home")).text
 
     nav = page[page.index('<nav aria-label="Main">') : page.index("</nav>")]
-    assert f'<a href="{reverse("staff:home")}" aria-current="page">Staff</a>' in nav
+    assert f'<a href="{reverse("staff_appointments:home")}" aria-current="page">Staff</a>' in nav
     assert reverse("admin:index") not in nav
     assert "My appointments" not in nav
 
@@ -611,7 +620,7 @@ def test_staff_see_the_staff_link_instead_of_the_patient_links(client, staff):
 def test_superusers_also_see_the_admin_link(client, superuser):
     log_in_staff(client, superuser)
 
-    page = client.get(reverse("staff:home")).text
+    page = client.get(reverse("staff_appointments:home")).text
 
     nav = page[page.index('<nav aria-label="Main">') : page.index("</nav>")]
     assert f'<a href="{reverse("admin:index")}">Admin</a>' in nav
@@ -684,9 +693,9 @@ def test_the_membership_admin_offers_staff_accounts_only(client, superuser):
     clinic = make_clinic()
     patient = make_user("patient@example.com")
     log_in_staff(client, superuser)
-    url = reverse("admin:accounts_staffmembership_add")
+    url = reverse("admin:scheduling_staffmembership_add")
 
-    assert client.get(reverse("admin:accounts_staffmembership_changelist")).status_code == 200
+    assert client.get(reverse("admin:scheduling_staffmembership_changelist")).status_code == 200
     refused = client.post(url, {"user": patient.pk, "clinic": clinic.pk, "role": "staff"})
     added = client.post(url, {"user": superuser.pk, "clinic": clinic.pk, "role": "clinic_admin"})
 
@@ -724,4 +733,4 @@ def test_the_code_of_the_previous_half_minute_is_accepted_for_clock_drift(client
 
     response = client.post(reverse("staff:login-code"), {"code": previous_code})
 
-    assert response["Location"] == reverse("staff:home")
+    assert response["Location"] == reverse("staff_appointments:home")

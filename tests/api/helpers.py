@@ -5,9 +5,8 @@ from typing import Any
 
 from rest_framework.test import APIClient
 
-from accounts.models import User
-from clinic.api.models import ApiToken
-from clinic.api.services import issue_token
+from accounts.api_tokens import issue_token
+from accounts.models import ApiToken, User
 from scheduling.models import Doctor
 from tests.factories import authenticator_of, consultation
 

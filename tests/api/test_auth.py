@@ -15,9 +15,8 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
-from accounts.models import Patient, User
-from clinic.api.models import ApiToken
-from clinic.api.services import issue_token, token_digest
+from accounts.api_tokens import issue_token, token_digest
+from accounts.models import ApiToken, Patient, User
 from tests.api.helpers import assert_problem, client_for
 from tests.factories import (
     last_emailed_code,

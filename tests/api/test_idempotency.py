@@ -22,12 +22,13 @@ from django.db import IntegrityError, connection
 from django_q.models import Schedule
 from rest_framework.test import APIClient
 
-from accounts.models import StaffMembership, User
+from accounts.api_tokens import issue_token
+from accounts.models import ApiToken, User
 from appointments import services
 from appointments.models import Appointment, Notification
 from clinic.api import idempotency
-from clinic.api.models import ApiToken, IdempotencyKey
-from clinic.api.services import issue_token
+from clinic.api.models import IdempotencyKey
+from scheduling.models import StaffMembership
 from tests.api.helpers import (
     MONDAY_11,
     assert_problem,

@@ -201,7 +201,7 @@ def test_an_overlapping_booking_of_the_patient_is_refused_with_a_friendly_messag
 
     response = client.post(booking_url(doctor), {"booking_key": key})
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "You already have an appointment at that time." in response.text
     assert 'class="slots"' in response.text
 
@@ -216,7 +216,7 @@ def test_too_many_upcoming_appointments_are_refused_with_a_friendly_message(
 
     response = client.post(booking_url(doctor), {"booking_key": key})
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "maximum number of upcoming appointments" in response.text
     assert f'href="{reverse("appointments:list")}"' in response.text
 
@@ -229,7 +229,7 @@ def test_a_time_inside_the_minimum_notice_is_refused(client, patient, doctor):
 
     response = client.post(booking_url(doctor, too_soon), {"booking_key": key})
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "That time is too soon to book." in response.text
 
 
@@ -507,7 +507,7 @@ def test_cancelling_after_the_cutoff_is_refused_with_the_clinics_phone(
         response = client.post(cancel_url(appointment), {"reason": "Late"})
 
     appointment.refresh_from_db()
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "too close to change online" in response.text
     assert "Please call the clinic:" in response.text
     assert "+49 30 555 0100" in response.text
@@ -530,7 +530,7 @@ def test_the_reschedule_page_offers_a_week_of_free_times_as_buttons(client, appo
     page = client.get(reschedule_url(appointment)).text
 
     assert "<h1>Choose another time</h1>" in page
-    assert "Free times in the week of 9 March 2026" in page
+    assert "Consultation, week of 9&ndash;15 March 2026" in page
     assert page.count('<div class="day">') == 7
     assert (
         '<button type="submit" class="slot" name="start" value="2026-03-09T13:00:00Z">14:00'
@@ -578,7 +578,7 @@ def test_rescheduling_after_the_cutoff_is_refused_with_the_clinics_phone(
         post = client.post(reschedule_url(appointment), {"start": "2026-03-10T13:00:00Z"})
         get = client.get(reschedule_url(appointment))
 
-    assert post.status_code == 400
+    assert post.status_code == 422
     assert "too close to change online" in post.text
     assert "+49 30 555 0100" in post.text
     assert 'class="slots"' not in post.text
@@ -601,7 +601,7 @@ def test_the_next_week_comes_as_a_partial_for_htmx(client, appointment):
     assert 'class="week-bar"' in page
     assert 'id="slot-list"' not in page  # the list's content, swapped into it
     assert "<html" not in page
-    assert "Free times in the week of 16 March 2026" in page
+    assert "Consultation, week of 16&ndash;22 March 2026" in page
     assert 'value="2026-03-16T08:00:00Z"' in page
     assert "HX-Request" in response["Vary"]
 
@@ -610,13 +610,13 @@ def test_the_next_week_is_a_whole_page_without_htmx(client, appointment):
     page = client.get(reschedule_url(appointment, "2026-03-18")).text
 
     assert "<html" in page
-    assert "Free times in the week of 16 March 2026" in page
+    assert "Consultation, week of 16&ndash;22 March 2026" in page
 
 
 def test_a_week_outside_the_booking_window_shows_the_nearest_bookable_week(client, appointment):
     page = client.get(reschedule_url(appointment, "2020-01-06")).text
 
-    assert "Free times in the week of 2 March 2026" in page
+    assert "Consultation, week of 2&ndash;8 March 2026" in page
     assert "Previous week" not in page
 
 
@@ -631,7 +631,7 @@ def test_a_cancelled_appointment_cannot_be_rescheduled(client, patient, appointm
     post = client.post(reschedule_url(appointment), {"start": "2026-03-09T13:00:00Z"})
 
     assert get.status_code == 302
-    assert post.status_code == 400
+    assert post.status_code == 409
     assert "can no longer be changed" in post.text
 
 

@@ -238,7 +238,7 @@ def test_the_second_step_shows_a_week_of_free_times(client, staff, anna, petra):
 
     page = client.get(book_url(petra, type=consultation(anna).pk, week="2026-03-09")).text
 
-    assert "Free times in the week of 9 March 2026" in page
+    assert "Consultation, week of 9&ndash;15 March 2026" in page
     assert "start=2026-03-09T09:00:00Z" in page  # 10:00 CET is free
     assert "start=2026-03-09T09:30:00Z" not in page  # 10:30 CET is taken
 
@@ -283,10 +283,10 @@ def test_a_taken_time_is_a_409_with_the_reason(client, staff, anna, petra, max_m
     assert not Appointment.objects.filter(patient=petra).exists()
 
 
-def test_a_time_too_soon_is_a_400(client, staff, anna, petra):
+def test_a_time_too_soon_is_refused_as_a_rule(client, staff, anna, petra):
     response = confirm(client, petra, anna, start="2026-03-04T08:30:00Z")
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "too soon" in response.text
     assert not Appointment.objects.filter(patient=petra).exists()
 

@@ -7,6 +7,7 @@ must see a double booking, which proves these tests could fail.
 """
 
 import datetime as dt
+import importlib
 import threading
 import time
 from collections import Counter
@@ -16,11 +17,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.db import connection, connections
 
-from appointments import db_guards, services
+from appointments import services
 from appointments.exceptions import BookingError
 from appointments.models import Appointment
 from tests.concurrency import run_together
 from tests.factories import consultation, local, make_doctor, make_patient, make_type
+
+# The migration that installs the overlap guards, with its frozen SQL.
+OVERLAP_GUARDS = importlib.import_module("appointments.migrations.0002_overlap_guards")
 
 pytestmark = [
     pytest.mark.postgres,
@@ -145,7 +149,7 @@ def without_lock_or_constraints(monkeypatch):
     monkeypatch.setattr(services, "lock_patient_and_doctor", lambda **kwargs: None)
     monkeypatch.setattr(services, "_check_slot", slow_check_slot)
     with connection.schema_editor() as editor:
-        db_guards.uninstall(editor)
+        OVERLAP_GUARDS.uninstall(None, editor)
     try:
         yield
     finally:
@@ -157,7 +161,7 @@ def without_lock_or_constraints(monkeypatch):
                 "appointments_historicalappointment"
             )
         with connection.schema_editor() as editor:
-            db_guards.install(editor)
+            OVERLAP_GUARDS.install(None, editor)
 
 
 def test_control_without_lock_and_constraints_the_harness_sees_a_double_booking(

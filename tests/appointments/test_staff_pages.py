@@ -223,7 +223,7 @@ def test_the_calendar_takes_the_same_number_of_queries_for_many_appointments(
 
 
 def test_the_staff_home_links_to_each_clinics_calendar(client, staff, clinic):
-    page = client.get(reverse("staff:home")).text
+    page = client.get(reverse("staff_appointments:home")).text
 
     assert f"{CALENDAR}?clinic={clinic.pk}" in page
 
@@ -322,7 +322,7 @@ def test_attendance_buttons_appear_only_once_the_appointment_has_started(
 def test_marking_attendance_before_the_start_is_refused_with_a_message(client, staff, appointment):
     response = client.post(attendance_url(appointment), {"status": "completed"})
 
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "only once the appointment has started" in response.text
     assert status_of(appointment) == Status.BOOKED
 
@@ -345,7 +345,7 @@ def test_marking_a_cancelled_appointment_is_refused_with_a_message(
 
     response = client.post(attendance_url(appointment), {"status": "no_show"})
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "can no longer be changed" in response.text
     assert status_of(appointment) == Status.CANCELLED_BY_CLINIC
 

@@ -11,8 +11,8 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.base import BaseCache
 from django.utils import timezone
 
-from accounts.rate_limits import allow
 from clinic.cache import DatabaseCache
+from clinic.rate_limits import allow
 from tests.concurrency import run_together
 
 pytestmark = pytest.mark.django_db

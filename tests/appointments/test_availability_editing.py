@@ -16,10 +16,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from appointments.free_times import availability_conflicts, doctor_free_slots
 from appointments.models import Status
 from scheduling import services
 from scheduling.models import AppointmentType, ExtraHours, TimeOff, WeeklyAvailability
-from scheduling.selectors import availability_conflicts, doctor_free_slots
 from scheduling.services import IntervalOverlaps, add_weekly_interval
 from tests.concurrency import run_together
 from tests.factories import (
@@ -55,7 +55,10 @@ def staff(client: Client, doctor):
 
 
 def url(name: str, *args: Any) -> str:
-    return reverse(f"staff_scheduling:{name}", args=args)
+    # The list of doctors is scheduling's page; a doctor's hours page (it shows the
+    # bookings a change leaves out) is the appointments app's.
+    namespace = "staff_scheduling" if name == "doctors" else "staff_appointments"
+    return reverse(f"{namespace}:{name}", args=args)
 
 
 def page(client: Client, doctor) -> str:
@@ -96,7 +99,7 @@ def test_the_doctors_page_lists_only_doctors_of_the_staff_members_clinics(client
 
 
 def test_the_staff_home_links_to_the_doctors_hours(client, doctor, staff):
-    content = client.get(reverse("staff:home")).content.decode()
+    content = client.get(reverse("staff_appointments:home")).content.decode()
     assert f"{url('doctors')}#doctors-{doctor.clinic.pk}" in content
 
 

@@ -11,9 +11,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from appointments.free_times import doctor_free_slots, next_free_slots
 from scheduling.availability import Interval
 from scheduling.models import Clinic, Doctor, TimeOff
-from scheduling.selectors import bookable_doctors, doctor_free_slots, next_free_slots
+from scheduling.selectors import bookable_doctors
 from tests.factories import book, local, make_clinic, make_doctor, make_patient, make_type
 
 pytestmark = pytest.mark.django_db

@@ -6,13 +6,12 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
 
-from accounts.models import User
-from clinic.api.models import ApiToken
-from clinic.api.services import token_digest
+from accounts.api_tokens import token_digest
+from accounts.models import ApiToken, User
 
 
 class BearerTokenAuthentication(BaseAuthentication):
-    """Accepts a token issued by ``clinic.api.services.issue_token`` that has neither
+    """Accepts a token issued by ``accounts.api_tokens.issue_token`` that has neither
     expired nor been revoked, of an active user. No header means anonymous; a bad
     token is a 401, never silently anonymous."""
 

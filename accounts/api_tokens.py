@@ -8,8 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
-from clinic.api.models import ApiToken
+from accounts.models import ApiToken, User
 
 
 def token_digest(token: str) -> str:

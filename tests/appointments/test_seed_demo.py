@@ -7,9 +7,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.models import Patient, User
-from accounts.selectors import staff_clinics
 from appointments.models import ACTIVE_STATUSES, Appointment, Status
 from scheduling.models import Clinic, Doctor, TimeOff, WeeklyAvailability
+from scheduling.selectors import staff_clinics
 from tests.factories import book, local, make_doctor, make_patient, make_user
 
 pytestmark = pytest.mark.django_db

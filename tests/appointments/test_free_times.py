@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from appointments.free_times import doctor_free_slots
 from appointments.models import Status
 from appointments.services import cancel_appointment
 from scheduling.availability import Interval
 from scheduling.models import AppointmentType, Doctor, ExtraHours, TimeOff
-from scheduling.selectors import doctor_free_slots
 from tests.factories import (
     book,
     consultation,

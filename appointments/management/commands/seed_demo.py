@@ -28,7 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
-from accounts.models import Patient, StaffMembership, StaffRole, User
+from accounts.models import Patient, User
 from appointments.models import Appointment, Status
 from scheduling.availability import (
     BookingWindow,
@@ -43,6 +43,8 @@ from scheduling.models import (
     Clinic,
     Doctor,
     ExtraHours,
+    StaffMembership,
+    StaffRole,
     TimeOff,
     WeeklyAvailability,
 )

@@ -38,11 +38,11 @@ def get(client: Client, url: str, status: int = 200, **headers: Any) -> str:
 
 
 def doctors_page(client: Client, query: str = "", **headers: Any) -> str:
-    return get(client, reverse("scheduling:doctors") + query, **headers)
+    return get(client, reverse("appointments:doctors") + query, **headers)
 
 
 def doctor_page(client: Client, doctor: Doctor, query: str = "", **headers: Any) -> str:
-    return get(client, reverse("scheduling:doctor", args=[doctor.pk]) + query, **headers)
+    return get(client, reverse("appointments:doctor", args=[doctor.pk]) + query, **headers)
 
 
 def slot_link(doctor: Doctor, start_utc: str, type_id: int | None = None) -> str:
@@ -170,7 +170,7 @@ def test_an_htmx_request_gets_only_the_results(client, frozen_now):
     make_doctor(name="Dr. Lena Koch", specialty="Dermatology")
     make_doctor(name="Dr. Ren Sato", specialty="Cardiology")
 
-    response = client.get(reverse("scheduling:doctors") + "?specialty=Dermatology", **HTMX)
+    response = client.get(reverse("appointments:doctors") + "?specialty=Dermatology", **HTMX)
     fragment = response.content.decode()
 
     assert response.status_code == 200
@@ -363,7 +363,7 @@ def test_an_htmx_request_gets_only_the_slot_list(client, frozen_now):
     doctor = make_doctor(name="Dr. Anna Weber")
 
     response = client.get(
-        reverse("scheduling:doctor", args=[doctor.pk]) + "?week=2026-03-09", **HTMX
+        reverse("appointments:doctor", args=[doctor.pk]) + "?week=2026-03-09", **HTMX
     )
     fragment = response.content.decode()
 
@@ -488,8 +488,8 @@ def test_another_doctors_type_falls_back_to_this_doctors_first(client, frozen_no
 def test_inactive_and_unknown_doctors_are_not_found(client, frozen_now):
     retired = make_doctor(is_active=False)
 
-    get(client, reverse("scheduling:doctor", args=[retired.pk]), status=404)
-    get(client, reverse("scheduling:doctor", args=[retired.pk + 1000]), status=404)
+    get(client, reverse("appointments:doctor", args=[retired.pk]), status=404)
+    get(client, reverse("appointments:doctor", args=[retired.pk + 1000]), status=404)
 
 
 def test_a_doctor_without_bookable_types_asks_patients_to_call(client, frozen_now):
