@@ -1,6 +1,7 @@
 # The project's commands (see README.md):
 #   make run    set everything up on a fresh machine and run the site with its task worker
 #   make test   all tests on SQLite, then on PostgreSQL, plus lint, types and migrations check
+#   make test-fast  the inner loop: SQLite, without the slow tests (races, workers, browsers)
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -11,6 +12,9 @@ MAKEFLAGS += --no-print-directory
 PYTHON ?= python
 # Where `make test-postgres` runs the suite; pytest-django creates and drops test_<name>.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/clinic
+# The Redis database the worker test's queue uses (a database of its own, number 13).
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/13
+export TEST_REDIS_URL
 # Extra pytest arguments, e.g. `make test-sqlite PYTEST_ARGS="-k booking -x"`.
 PYTEST_ARGS ?=
 
@@ -36,7 +40,7 @@ check_python = $(1) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) el
 # Runs $(2), then says how long it took under the name $(1).
 timed = @echo "+ $(2)"; TIMEFORMAT='  $(1): %1Rs'; time $(2)
 
-.PHONY: run install test test-sqlite test-postgres lint check-postgres
+.PHONY: run install test test-fast test-sqlite test-postgres lint check-postgres check-redis
 
 run: $(INSTALLED)
 	@mkdir -p var
@@ -66,7 +70,12 @@ $(INSTALLED): requirements.txt requirements-dev.txt | $(BIN)/python
 
 # PostgreSQL first, so that a missing server fails in seconds rather than after the
 # SQLite run; lint next; the PostgreSQL run last, so that its summary closes the output.
-test: check-postgres lint test-sqlite test-postgres
+test: check-postgres check-redis lint test-sqlite test-postgres
+
+# Under a minute on two cores: every test but those marked `slow` (races, worker
+# processes, Chromium, schemathesis), on SQLite.
+test-fast: $(INSTALLED)
+	env -u DATABASE_URL $(PYTEST) -m "not slow"
 
 lint: $(INSTALLED)
 	$(call timed,ruff check,$(BIN)/ruff check .)
@@ -79,8 +88,9 @@ lint: $(INSTALLED)
 test-sqlite: $(INSTALLED)
 	env -u DATABASE_URL $(PYTEST)
 
-test-postgres: $(INSTALLED) check-postgres
-	DATABASE_URL='$(PG_URL)' $(PYTEST)
+# The complete run measures coverage too, and fails below the floor in pyproject.toml.
+test-postgres: $(INSTALLED) check-postgres check-redis
+	DATABASE_URL='$(PG_URL)' $(PYTEST) --cov --cov-report=term
 
 # Connects to the server's maintenance database, as Django does to create the test
 # database, so the target database itself need not exist.
@@ -100,3 +110,22 @@ export PG_CHECK
 
 check-postgres: $(INSTALLED)
 	@$(BIN)/python -c "$$PG_CHECK" '$(PG_URL)'
+
+# The worker test with REDIS_URL (tests/appointments/test_worker_processes.py) needs a
+# Redis; like PostgreSQL, a missing one fails the run rather than skipping the test.
+define REDIS_CHECK
+import sys
+import redis
+try:
+    redis.Redis.from_url(sys.argv[1], socket_connect_timeout=5).ping()
+except redis.RedisError as error:
+    sys.exit(
+        f"Redis is not reachable at {sys.argv[1]}: {error}\n"
+        "The full test suite needs it: start Redis, or point TEST_REDIS_URL=redis://... "
+        "at one. `make test-sqlite` runs without it."
+    )
+endef
+export REDIS_CHECK
+
+check-redis: $(INSTALLED)
+	@$(BIN)/python -c "$$REDIS_CHECK" '$(TEST_REDIS_URL)'

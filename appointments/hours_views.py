@@ -5,7 +5,8 @@ The page is the appointments app's because it shows bookings; the hours themselv
 scheduling's: writes go through ``scheduling.services``, the forms are
 ``scheduling.forms``. Every view takes the doctor from the URL through
 ``staff_doctor_or_404``, which answers 404 for a doctor of a clinic the staff member does
-not work for. A form that fails comes back with its errors and status 400.
+not work for. A form that fails comes back with its errors: status 400 for the form's own
+checks, the error's status for a service's refusal.
 """
 
 import datetime as dt
@@ -77,6 +78,7 @@ def interval_add(request: HtmxHttpRequest, doctor_id: int) -> HttpResponse:
     doctor = _staff_doctor(request, doctor_id)
     weekday = _posted_weekday(request)
     form = IntervalForm(request.POST, auto_id=f"add-{weekday}-%s")
+    status = 400
     if form.is_valid():
         try:
             services.add_weekly_interval(
@@ -88,9 +90,10 @@ def interval_add(request: HtmxHttpRequest, doctor_id: int) -> HttpResponse:
             )
         except DomainError as error:
             form.add_error(None, error.message)
+            status = error.http_status
         else:
             return _interval_done(request, doctor, weekday)
-    return _interval_refused(request, doctor, weekday, Forms(add={weekday: form}))
+    return _interval_refused(request, doctor, weekday, Forms(add={weekday: form}), status)
 
 
 @require_POST
@@ -99,6 +102,7 @@ def interval_change(request: HtmxHttpRequest, doctor_id: int, rule_id: int) -> H
     doctor = _staff_doctor(request, doctor_id)
     rule = get_object_or_404(WeeklyAvailability, pk=rule_id, doctor=doctor)
     form = IntervalChangeForm(request.POST, auto_id=f"rule-{rule.pk}-%s")
+    status = 400
     if form.is_valid():
         try:
             services.change_weekly_interval(
@@ -109,9 +113,11 @@ def interval_change(request: HtmxHttpRequest, doctor_id: int, rule_id: int) -> H
             )
         except DomainError as error:
             form.add_error(None, error.message)
+            status = error.http_status
         else:
             return _interval_done(request, doctor, rule.weekday)
-    return _interval_refused(request, doctor, rule.weekday, Forms(change={rule.pk: form}))
+    bound = Forms(change={rule.pk: form})
+    return _interval_refused(request, doctor, rule.weekday, bound, status)
 
 
 @require_POST
@@ -129,14 +135,16 @@ def interval_remove(request: HtmxHttpRequest, doctor_id: int, rule_id: int) -> H
 def time_off_add(request: HttpRequest, doctor_id: int) -> HttpResponse:
     doctor = _staff_doctor(request, doctor_id)
     form = TimeOffForm(request.POST, auto_id="time-off-%s")
+    status = 400
     if form.is_valid():
         try:
             services.add_time_off(doctor=doctor, changed_by=_user(request), **form.cleaned_data)
         except DomainError as error:
             form.add_error(None, error.message)
+            status = error.http_status
         else:
             return _page_redirect(doctor, "time-off")
-    return _render_page(request, doctor, Forms(time_off=form), status=400)
+    return _render_page(request, doctor, Forms(time_off=form), status=status)
 
 
 @require_POST
@@ -153,14 +161,16 @@ def time_off_remove(request: HttpRequest, doctor_id: int, time_off_id: int) -> H
 def extra_hours_add(request: HttpRequest, doctor_id: int) -> HttpResponse:
     doctor = _staff_doctor(request, doctor_id)
     form = ExtraHoursForm(request.POST, auto_id="extra-%s")
+    status = 400
     if form.is_valid():
         try:
             services.add_extra_hours(doctor=doctor, changed_by=_user(request), **form.cleaned_data)
         except DomainError as error:
             form.add_error(None, error.message)
+            status = error.http_status
         else:
             return _page_redirect(doctor, "extra-hours")
-    return _render_page(request, doctor, Forms(extra_hours=form), status=400)
+    return _render_page(request, doctor, Forms(extra_hours=form), status=status)
 
 
 @require_POST
@@ -195,7 +205,8 @@ def type_deactivate(request: HttpRequest, doctor_id: int, type_id: int) -> HttpR
     try:
         services.deactivate_appointment_type(appointment_type=appointment_type)
     except DomainError as error:
-        return _render_page(request, doctor, Forms(type_error=error.message), status=400)
+        bound = Forms(type_error=error.message)
+        return _render_page(request, doctor, bound, status=error.http_status)
     return _page_redirect(doctor, "types")
 
 
@@ -228,11 +239,11 @@ def _interval_done(request: HtmxHttpRequest, doctor: Doctor, weekday: int) -> Ht
 
 
 def _interval_refused(
-    request: HtmxHttpRequest, doctor: Doctor, weekday: int, bound: Forms
+    request: HtmxHttpRequest, doctor: Doctor, weekday: int, bound: Forms, status: int
 ) -> HttpResponse:
     if request.htmx:
-        return _render_weekday(request, doctor, weekday, bound, status=400)
-    return _render_page(request, doctor, bound, status=400)
+        return _render_weekday(request, doctor, weekday, bound, status=status)
+    return _render_page(request, doctor, bound, status=status)
 
 
 def _weekday_blocks(doctor: Doctor, bound: Forms) -> list[WeekdayBlock]:

@@ -100,6 +100,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Last, so that it sees what the views raise: a refusal is never a 500.
+    "clinic.middleware.DomainErrorMiddleware",
 ]
 
 ROOT_URLCONF = "clinic.urls"

@@ -21,6 +21,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin import UserAdmin
 from accounts.models import User
+from scheduling.availability import WeeklyHours, first_overlap
 from scheduling.models import (
     AppointmentType,
     Clinic,
@@ -166,24 +167,20 @@ class WeeklyAvailabilityFormSet(
         two new rows of a new doctor, or two rows edited together."""
         super().clean()
         rows = [
-            form.cleaned_data
-            for form in self.forms
-            if form.cleaned_data
-            and not form.cleaned_data.get("DELETE")
-            and form.cleaned_data.get("start_time")
-            and form.cleaned_data.get("end_time")
+            WeeklyHours(int(data["weekday"]), data["start_time"], data["end_time"])
+            for data in (form.cleaned_data for form in self.forms)
+            if data
+            and not data.get("DELETE")
+            and data.get("weekday") is not None
+            and data.get("start_time")
+            and data.get("end_time")
         ]
-        for index, row in enumerate(rows):
-            for other in rows[index + 1 :]:
-                if (
-                    row.get("weekday") == other.get("weekday")
-                    and row["start_time"] < other["end_time"]
-                    and other["start_time"] < row["end_time"]
-                ):
-                    raise forms.ValidationError(
-                        "Two intervals on %(weekday)s overlap; merge them into one.",
-                        params={"weekday": Weekday(int(row["weekday"])).label},
-                    )
+        overlap = first_overlap(rows)
+        if overlap is not None:
+            raise forms.ValidationError(
+                "Two intervals on %(weekday)s overlap; merge them into one.",
+                params={"weekday": Weekday(overlap[0].weekday).label},
+            )
 
 
 class WeeklyAvailabilityInline(admin.TabularInline[WeeklyAvailability, Doctor]):

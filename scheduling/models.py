@@ -16,6 +16,12 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from scheduling.availability import WeeklyHours, first_overlap
+
+# Time off lasts at most a year: a longer period is almost surely a typo (2062 for 2026),
+# and would hide the doctor. Another period can follow it.
+MAX_TIME_OFF = dt.timedelta(days=366)
+
 
 @cache
 def known_timezones() -> frozenset[str]:
@@ -214,14 +220,23 @@ class WeeklyAvailability(models.Model):
             raise ValidationError({"end_time": "The end must be after the start."})
         if self.doctor_id is None or self.start_time is None or self.end_time is None:
             return
-        overlapping = WeeklyAvailability.objects.filter(
-            doctor_id=self.doctor_id,
-            weekday=self.weekday,
-            start_time__lt=self.end_time,
-            end_time__gt=self.start_time,
-        ).exclude(pk=self.pk)
-        if overlapping.exists():
+        if self.overlapped_by() is not None:
             raise ValidationError("This interval overlaps another one on the same weekday.")
+
+    @property
+    def hours(self) -> WeeklyHours:
+        return WeeklyHours(self.weekday, self.start_time, self.end_time)
+
+    def overlapped_by(self) -> "WeeklyAvailability | None":
+        """The doctor's saved interval on the same weekday that this one overlaps, if any
+        (the rule itself is ``availability.first_overlap``)."""
+        others = WeeklyAvailability.objects.filter(
+            doctor_id=self.doctor_id, weekday=self.weekday
+        ).exclude(pk=self.pk)
+        for other in others:
+            if first_overlap([self.hours, other.hours]) is not None:
+                return other
+        return None
 
 
 class ExtraHours(models.Model):
@@ -285,6 +300,14 @@ class TimeOff(models.Model):
                 raise ValidationError({"end_date": "The end date cannot be before the start."})
             if self.local_end <= self.local_start or (self.doctor_id and self.lasts_no_time()):
                 raise ValidationError({"end_time": "The end must be after the start."})
+            if self.lasts_too_long():
+                raise ValidationError(
+                    {"end_date": "Time off can last a year at most; add another period after it."}
+                )
+
+    def lasts_too_long(self) -> bool:
+        """Whether the period is longer than ``MAX_TIME_OFF`` (a year)."""
+        return self.end_date - self.start_date > MAX_TIME_OFF
 
     def lasts_no_time(self) -> bool:
         """Whether the period ends no later than it starts, as instants in the clinic's

@@ -7,13 +7,13 @@ is listed for staff to resolve (``selectors.availability_conflicts``), never can
 """
 
 import datetime as dt
-from itertools import pairwise
 
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from clinic import locking
 from clinic.errors import DomainError
+from scheduling.availability import WeeklyHours, first_overlap
 from scheduling.models import (
     AppointmentType,
     Doctor,
@@ -22,8 +22,6 @@ from scheduling.models import (
     Weekday,
     WeeklyAvailability,
 )
-
-MAX_TIME_OFF = dt.timedelta(days=366)
 
 
 class AvailabilityError(DomainError):
@@ -76,12 +74,10 @@ def _check_interval(
 ) -> None:
     if end_time <= start_time:
         raise EndNotAfterStart()
-    overlapping = doctor.weekly_rules.filter(
-        weekday=weekday, start_time__lt=end_time, end_time__gt=start_time
+    rule = WeeklyAvailability(
+        pk=exclude_pk, doctor=doctor, weekday=weekday, start_time=start_time, end_time=end_time
     )
-    if exclude_pk is not None:
-        overlapping = overlapping.exclude(pk=exclude_pk)
-    other = overlapping.first()
+    other = rule.overlapped_by()
     if other is not None:
         raise IntervalOverlaps(
             _("This interval overlaps %(other)s; change or remove that one first.")
@@ -162,15 +158,16 @@ def replace_weekly_hours(
                 _("%(interval)s: the end must be after the start.")
                 % {"interval": describe_interval(weekday, start_time, end_time)}
             )
-    for (day_a, start_a, end_a), (day_b, start_b, end_b) in pairwise(wanted):
-        if day_a == day_b and start_b < end_a:
-            raise IntervalOverlaps(
-                _("%(first)s overlaps %(second)s.")
-                % {
-                    "first": describe_interval(day_a, start_a, end_a),
-                    "second": describe_interval(day_b, start_b, end_b),
-                }
-            )
+    overlap = first_overlap(WeeklyHours(*interval) for interval in wanted)
+    if overlap is not None:
+        first, second = overlap
+        raise IntervalOverlaps(
+            _("%(first)s overlaps %(second)s.")
+            % {
+                "first": describe_interval(first.weekday, first.start, first.end),
+                "second": describe_interval(second.weekday, second.start, second.end),
+            }
+        )
     with locking.atomic():
         doctor = _lock_doctor(doctor)
         current = {
@@ -209,10 +206,10 @@ def add_time_off(
         end_time=end_time,
         reason=reason,
     )
+    # The model's rules (TimeOff.clean, which the admin applies), as domain errors.
     if time_off.lasts_no_time():
         raise EndNotAfterStart()
-    # A longer period is almost surely a typo (2062 for 2026), and would hide the doctor.
-    if end_date - start_date > MAX_TIME_OFF:
+    if time_off.lasts_too_long():
         raise TimeOffTooLong()
     with locking.atomic():
         _lock_doctor(doctor)

@@ -5,20 +5,16 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from scheduling.models import AppointmentType, Clinic, Doctor
+from scheduling.models import Clinic, Doctor
+from scheduling.selectors import active_types_prefetch
 
 
 def home(request: HttpRequest) -> HttpResponse:
     # Three queries whatever the number of clinics and doctors: clinics, their active
     # doctors, those doctors' active appointment types.
-    active_types = Prefetch(
-        "appointment_types",
-        queryset=AppointmentType.objects.filter(is_active=True),
-        to_attr="active_types",
-    )
     active_doctors = Prefetch(
         "doctors",
-        queryset=Doctor.objects.filter(is_active=True).prefetch_related(active_types),
+        queryset=Doctor.objects.filter(is_active=True).prefetch_related(active_types_prefetch()),
         to_attr="active_doctors",
     )
     clinics = list(Clinic.objects.prefetch_related(active_doctors))

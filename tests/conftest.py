@@ -1,4 +1,5 @@
 import datetime as dt
+import os
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -52,6 +53,30 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
 def frozen_now():
     with time_machine.travel(FROZEN_NOW, tick=False) as traveller:
         yield traveller
+
+
+@pytest.fixture
+def fresh_rate_limits() -> None:
+    """No rate-limit counts: they live in the shared cache (Redis, or the database cache
+    table), which outlives a test and its transaction. For tests that sign in."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """A Redis database of the tests' own (``TEST_REDIS_URL``, default number 13 on the
+    local server), so that a test's queue meets no other. A test that needs Redis fails,
+    never skips, when there is none: ``make test`` and CI check for it first."""
+    import redis
+
+    url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/13")
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=5).ping()
+    except redis.RedisError as error:
+        pytest.fail(f"This test needs Redis, and it is not reachable at {url}: {error}")
+    return url
 
 
 @pytest.fixture

@@ -260,6 +260,46 @@ def test_overlapping_hours_entered_together_are_refused(admin):
     assert not Doctor.objects.exists()
 
 
+def test_time_off_longer_than_a_year_is_refused(admin):
+    doctor = make_doctor()
+
+    response = admin.post(
+        reverse("admin:scheduling_timeoff_add"),
+        {
+            "doctor": str(doctor.pk),
+            "start_date": "2026-03-09",
+            "end_date": "2028-03-09",
+            "start_time": "",
+            "end_time": "",
+            "reason": "Typo for 2026",
+            "_save": "Save",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "Time off can last a year at most" in response.content.decode()
+    assert not TimeOff.objects.exists()
+
+
+def test_an_interval_overlapping_a_saved_one_is_refused(admin):
+    doctor = make_doctor()  # Monday to Friday, 9:00-17:00
+
+    response = admin.post(
+        reverse("admin:scheduling_weeklyavailability_add"),
+        {
+            "doctor": str(doctor.pk),
+            "weekday": "0",
+            "start_time": "16:00",
+            "end_time": "18:00",
+            "_save": "Save",
+        },
+    )
+
+    assert response.status_code == 200
+    assert "This interval overlaps another one on the same weekday." in response.content.decode()
+    assert doctor.weekly_rules.filter(weekday=0).count() == 1
+
+
 # --- Appointments ------------------------------------------------------------------------
 
 

@@ -5,21 +5,15 @@ import re
 import pytest
 import time_machine
 from django.core import mail
-from django.core.cache import cache
 from django_otp.plugins.otp_email.models import EmailDevice
 
 from accounts import services
 from accounts.models import Patient, User
 from tests.factories import last_emailed_code, make_user
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 ADDRESS = "203.0.113.7"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
 
 
 def request_code(email="ada@example.com", address=ADDRESS):

@@ -4,18 +4,12 @@ import re
 
 import pytest
 from django.core import mail
-from django.core.cache import cache
 from django.urls import reverse
 
 from accounts.models import Patient, User
 from tests.factories import last_emailed_code, make_patient, make_user
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 
 def sign_in(client, email="ada@example.com", next_url=""):

@@ -10,7 +10,6 @@ import time_machine
 from django.conf import settings as django_settings
 from django.contrib.auth.models import Permission
 from django.core import mail
-from django.core.cache import cache
 from django.db import IntegrityError
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
@@ -35,23 +34,11 @@ from tests.factories import (
     make_user,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 EMAIL = "nurse@example.com"
 PASSWORD = "staff-password"
 WRONG_PASSWORD_MESSAGE = "Email or password is wrong."
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The real hasher is slow on purpose (0.3 s a password); these tests are about who
-    # gets in, not about the hash.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture

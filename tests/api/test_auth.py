@@ -8,7 +8,6 @@ import pytest
 import time_machine
 from django.conf import settings as django_settings
 from django.core import mail
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_otp.oath import totp
@@ -27,22 +26,10 @@ from tests.factories import (
     make_staff,
 )
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 STAFF_EMAIL = "nurse@example.com"
 STAFF_PASSWORD = "staff-password"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    # The counts live in the shared cache, which outlives a test on Redis.
-    cache.clear()
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # The real hasher is slow on purpose; these tests are about tokens, not the hash.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def request_code(client: APIClient, email: str) -> Any:

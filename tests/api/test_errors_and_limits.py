@@ -17,16 +17,10 @@ from clinic.api.parsers import MAX_DEPTH
 from tests.api.helpers import assert_problem, client_for, new_key, post_booking
 from tests.factories import book, local, make_clinic, make_doctor, make_patient, make_staff
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fresh_rate_limits")]
 
 PROBLEM_MEMBERS = {"type", "title", "status", "detail", "code"}
 HUGE = "99999999999999999999"
-
-
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    # The counts live in the shared cache, which outlives a test on Redis.
-    cache.clear()
 
 
 def request_code(email: str, address: str = "203.0.113.7") -> Any:

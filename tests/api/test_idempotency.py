@@ -420,6 +420,7 @@ def race_one_key(doctor, patient) -> list[Any]:
     return run_together(sends)
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_request_with_a_key_still_running_makes_a_retry_wait(doctor, patient, monkeypatch):
@@ -460,6 +461,7 @@ def test_a_request_with_a_key_still_running_makes_a_retry_wait(doctor, patient, 
     assert Appointment.objects.count() == 1
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.xdist_group("postgres_races")
 @pytest.mark.django_db(transaction=True)
@@ -479,6 +481,7 @@ def test_concurrent_identical_bookings_with_one_key_book_once(doctor, patient, c
             assert response["Retry-After"] == "1"
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.xdist_group("postgres_races")
 @pytest.mark.django_db(transaction=True)

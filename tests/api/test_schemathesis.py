@@ -35,7 +35,7 @@ from tests.factories import (
     make_type,
 )
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 ST = Path(sys.executable).with_name("st")
 CHECKS = ",".join(

@@ -530,6 +530,7 @@ def race_for_saturday(doctor, user) -> Counter[str]:
     return Counter(run_together([attempt(offset) for offset in range(RACERS)]))
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_staff_adding_overlapping_intervals_at_once_add_exactly_one(doctor):
@@ -538,6 +539,7 @@ def test_staff_adding_overlapping_intervals_at_once_add_exactly_one(doctor):
     assert WeeklyAvailability.objects.filter(doctor=doctor, weekday=5).count() == 1
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_control_without_the_doctor_lock_the_race_makes_overlaps(doctor, monkeypatch):

@@ -28,6 +28,7 @@ OVERLAP_GUARDS = importlib.import_module("appointments.migrations.0002_overlap_g
 
 pytestmark = [
     pytest.mark.postgres,
+    pytest.mark.slow,
     # One worker runs every connection-hungry race (the Makefile's --dist loadgroup).
     pytest.mark.xdist_group("postgres_races"),
     pytest.mark.django_db(transaction=True),

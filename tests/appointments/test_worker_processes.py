@@ -42,7 +42,7 @@ from appointments.models import Appointment, Notification
 from tests.conftest import free_port
 from tests.factories import consultation, make_doctor, make_patient
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 State = Notification.State
 BURST = 40
@@ -433,24 +433,20 @@ def test_control_without_the_row_lock_the_harness_sees_duplicates(listeners, clu
     print(f"\ncontrol: {duplicates} duplicate emails among {BURST}")
 
 
-# A Redis database of its own, so that the test's queue meets no other.
-TEST_REDIS_URL = "redis://127.0.0.1:6379/13"
-
-
-def test_with_redis_url_set_the_worker_takes_its_tasks_from_redis(listeners, clusters):
+def test_with_redis_url_set_the_worker_takes_its_tasks_from_redis(listeners, clusters, redis_url):
     # Only the wake-up below may send: no minute schedule to do it instead.
     Schedule.objects.all().delete()
     expected = due_burst()
     record = Record()
     a = listeners(Listener("A", record, delay=0))
-    cluster = clusters("A", smtp_port=a.port, workers=1, redis_url=TEST_REDIS_URL)
+    cluster = clusters("A", smtp_port=a.port, workers=1, redis_url=redis_url)
     wait_until_running([cluster])
     time.sleep(2)
     assert not Notification.objects.filter(state=State.SENT).exists(), "nothing woke it yet"
 
     # The wake-up goes through Redis, as a web process with REDIS_URL set sends it; the
     # database-backed queue stays empty.
-    env = os.environ | {"REDIS_URL": TEST_REDIS_URL, "DATABASE_URL": cluster_database_url()}
+    env = os.environ | {"REDIS_URL": redis_url, "DATABASE_URL": cluster_database_url()}
     subprocess.run(
         [
             sys.executable,

@@ -80,6 +80,7 @@ def count_in_parallel(incr: Any) -> list[int]:
     return counts
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.xdist_group("postgres_races")
 @pytest.mark.django_db(transaction=True)
@@ -90,6 +91,7 @@ def test_parallel_increments_each_get_their_own_count():
     assert cache.get("parallel") == COUNTERS
 
 
+@pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.xdist_group("postgres_races")
 @pytest.mark.django_db(transaction=True)

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.cache import cache
 from django.test import Client
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_email.models import EmailDevice
@@ -74,10 +73,8 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(autouse=True)
-def fresh_rate_limits(transactional_db: None) -> None:
-    # Every sign-in comes from 127.0.0.1; the limits live in the (database) cache,
-    # which outlives the flush between transactional tests.
-    cache.clear()
+def every_test_with_fresh_rate_limits(transactional_db: None, fresh_rate_limits: None) -> None:
+    """Every sign-in comes from 127.0.0.1, so each test starts with no counts."""
 
 
 @pytest.fixture(autouse=True)

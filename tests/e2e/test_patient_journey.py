@@ -23,7 +23,7 @@ from scheduling.selectors import monday_of
 from tests.e2e.conftest import emailed_code, screenshot
 from tests.factories import consultation, make_clinic, make_doctor, make_patient
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 EMAIL = "maria.schmidt@example.com"
 

@@ -25,7 +25,7 @@ from tests.e2e.conftest import screenshot
 from tests.e2e.test_staff_login import authenticator_code
 from tests.factories import book, make_clinic, make_doctor, make_patient, make_staff
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 STAFF_EMAIL = "nurse.jansen@example.com"
 PASSWORD = "staff-password"  # make_staff's

@@ -12,7 +12,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.conftest import screenshot
 from tests.factories import make_clinic, make_staff
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 EMAIL = "nurse.jansen@example.com"
 PASSWORD = "staff-password"  # make_staff's

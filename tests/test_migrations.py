@@ -1,0 +1,72 @@
+"""Migrations keep data: a database filled before a model changed app comes out of
+``migrate`` with every row, now seen through the model's new home."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from accounts.models import ApiToken
+from scheduling.models import StaffMembership
+
+# The last migrations before ApiToken moved from api to accounts and StaffMembership from
+# accounts to scheduling (accounts 0004/0005, api 0004, scheduling 0002).
+BEFORE_THE_MOVE = [
+    ("accounts", "0003_patient_detail_validators"),
+    ("api", "0003_staff_token_device"),
+    ("scheduling", "0001_initial"),
+]
+
+
+@pytest.fixture
+def executor():
+    executor = MigrationExecutor(connection)
+    yield executor
+    # Whatever happened, leave the test database as every other test expects it.
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_moving_api_tokens_and_staff_memberships_keeps_their_rows(executor):
+    executor.migrate(BEFORE_THE_MOVE)
+    old = executor.loader.project_state(BEFORE_THE_MOVE).apps
+    user = old.get_model("accounts", "User").objects.create(
+        email="desk@example.com", password="!", is_staff=True
+    )
+    clinic = old.get_model("scheduling", "Clinic").objects.create(name="Lindenhof", slug="l")
+    membership = old.get_model("accounts", "StaffMembership").objects.create(
+        user=user, clinic=clinic, role="clinic_admin"
+    )
+    token = old.get_model("api", "ApiToken").objects.create(
+        user=user,
+        kind="patient",
+        digest="d" * 64,
+        prefix="abcdefgh",
+        auth_hash="h",
+        expires_at=timezone.now() + dt.timedelta(days=30),
+    )
+    ContentType.objects.get_or_create(app_label="api", model="apitoken")
+    ContentType.objects.get_or_create(app_label="accounts", model="staffmembership")
+
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    moved_membership = StaffMembership.objects.get(pk=membership.pk)
+    assert (moved_membership.user.email, moved_membership.clinic.name) == (
+        "desk@example.com",
+        "Lindenhof",
+    )
+    assert moved_membership.role == "clinic_admin"
+    moved_token = ApiToken.objects.get(pk=token.pk)
+    assert (moved_token.user.email, moved_token.digest) == ("desk@example.com", "d" * 64)
+    # Their content types (and with them permissions and admin history) moved too.
+    assert (
+        ContentType.objects.get_for_model(ApiToken).pk
+        == ContentType.objects.get(app_label="accounts", model="apitoken").pk
+    )
+    assert not ContentType.objects.filter(app_label="api", model="apitoken").exists()
+    assert not ContentType.objects.filter(app_label="accounts", model="staffmembership").exists()
