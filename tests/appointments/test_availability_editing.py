@@ -206,7 +206,7 @@ def test_it_refuses_an_overlapping_interval_with_an_inline_error(client, doctor,
         **HTMX,
     )
     content = response.content.decode()
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "overlaps Mon 09:00-17:00" in content
     assert 'id="weekday-0"' in content
     assert monday_rules(doctor) == [(dt.time(9), dt.time(17))]
@@ -225,7 +225,7 @@ def test_it_refuses_an_overlapping_change_without_javascript(client, doctor, sta
         url("interval-change", doctor.pk, rule.pk), {"start_time": "16:30", "end_time": "19:00"}
     )
     content = response.content.decode()
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "<html" in content
     assert "overlaps Mon 09:00-17:00" in content
     assert monday_rules(doctor) == [(dt.time(9), dt.time(17)), (dt.time(18), dt.time(19))]
@@ -380,7 +380,7 @@ def test_it_deactivates_a_type_without_deleting_it(client, doctor, staff):
 def test_it_refuses_to_deactivate_the_last_active_type(client, doctor, staff):
     only = consultation(doctor)
     response = client.post(url("type-deactivate", doctor.pk, only.pk))
-    assert response.status_code == 400
+    assert response.status_code == 422
     assert "only active appointment type" in response.content.decode()
     only.refresh_from_db()
     assert only.is_active
