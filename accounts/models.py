@@ -5,6 +5,7 @@ from django.db import models
 from django.utils import timezone
 
 from accounts.validators import validate_date_of_birth, validate_phone
+from clinic.encryption import EncryptedDateField
 
 
 class UserManager(BaseUserManager["User"]):
@@ -61,7 +62,8 @@ class Patient(models.Model):
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient")
     full_name = models.CharField(max_length=200, blank=True)
     phone = models.CharField(max_length=40, blank=True, validators=[validate_phone])
-    date_of_birth = models.DateField(null=True, blank=True, validators=[validate_date_of_birth])
+    # Encrypted at rest (clinic.encryption): it is read and shown, never searched in SQL.
+    date_of_birth = EncryptedDateField(null=True, blank=True, validators=[validate_date_of_birth])
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

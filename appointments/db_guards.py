@@ -8,7 +8,10 @@ a raw ORM ``create()`` or an SQL ``INSERT``, fails with an IntegrityError naming
 guard, which the services turn into a domain error.
 
 Migration ``0002_overlap_guards`` installs them, with its SQL written out in it (a
-migration never imports live code). Changing a guard means a new migration.
+migration never imports live code). Changing a guard means a new migration. On SQLite, a
+migration that remakes the appointments table (most ``AlterField``/``AddField``
+operations do) drops the triggers with the old table: such a migration must install them
+again (tests/appointments/test_db_guards.py fails if one forgets).
 """
 
 DOCTOR_GUARD = "appointment_doctor_no_overlap"

@@ -14,6 +14,7 @@ from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Patient
+from clinic.encryption import EncryptedTextField
 from scheduling.models import AppointmentType, Doctor
 
 
@@ -92,8 +93,9 @@ class Appointment(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     status = models.CharField(max_length=24, choices=Status.choices, default=Status.BOOKED)
-    reason = models.TextField(blank=True, help_text="Why the patient wants to be seen.")
-    cancellation_reason = models.TextField(blank=True)
+    # Health data: encrypted at rest (clinic.encryption), here and in the history copies.
+    reason = EncryptedTextField(blank=True, help_text="Why the patient wants to be seen.")
+    cancellation_reason = EncryptedTextField(blank=True)
     # A key chosen by the client (a form's one-time token, an Idempotency-Key header)
     # so that a retried booking returns the appointment it already made.
     # NULL, not "", means "no key": the unique constraint below skips NULLs.
@@ -114,7 +116,11 @@ class Appointment(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
 
-    history = HistoricalRecords(excluded_fields=["booking_key", "updated_at"])
+    # The change reason repeats what was said ("cancelled by clinic: <reason>"): encrypted too.
+    history = HistoricalRecords(
+        excluded_fields=["booking_key", "updated_at"],
+        history_change_reason_field=EncryptedTextField(null=True),
+    )
 
     objects: ClassVar[AppointmentQuerySet] = AppointmentQuerySet.as_manager()  # type: ignore[assignment]
 

@@ -1,4 +1,12 @@
+from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
+
+
+class ClinicConfig(AppConfig):
+    """The kernel as an app: no models, its management commands (encryption keys)."""
+
+    name = "clinic"
+    verbose_name = "Clinic appointments"
 
 
 class AdminConfig(DjangoAdminConfig):

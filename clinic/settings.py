@@ -12,6 +12,7 @@ from typing import Any
 
 import dj_database_url
 import django_stubs_ext
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 from clinic.mailers import mailers_from_url
@@ -51,7 +52,29 @@ SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]" if DEBUG else "")
 
+# Personal data encrypted at rest (clinic/encryption.py): Fernet keys, comma-separated;
+# the first encrypts, all decrypt. Separate from SECRET_KEY, so that rotating one does not
+# touch the other. `python manage.py generate_encryption_key` makes one.
+DEVELOPMENT_FIELD_ENCRYPTION_KEY = "kLMFRySXKk9Ee-tdoMVfCR9VDcw6ZUwAfp6_sxWXDsk="
+FIELD_ENCRYPTION_KEYS = env_list(
+    "FIELD_ENCRYPTION_KEYS", DEVELOPMENT_FIELD_ENCRYPTION_KEY if DEBUG else ""
+)
+
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError as _error:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe "
+            "base64-encoded bytes): python manage.py generate_encryption_key makes one."
+        ) from _error
+
 if not DEBUG:
+    if not FIELD_ENCRYPTION_KEYS or DEVELOPMENT_FIELD_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEYS:
+        raise ImproperlyConfigured(
+            "DEBUG is off: set FIELD_ENCRYPTION_KEYS to one or more keys of your own "
+            "(python manage.py generate_encryption_key)."
+        )
     if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32:
         raise ImproperlyConfigured(
             "DEBUG is off: set SECRET_KEY to a random string of at least 32 characters."
@@ -63,6 +86,8 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 
 INSTALLED_APPS = [
+    # The kernel's management commands (encryption keys).
+    "clinic.apps.ClinicConfig",
     # The admin app with its default site replaced by one behind the staff sign-in
     # (password and authenticator code): clinic/apps.py.
     "clinic.apps.AdminConfig",

@@ -264,7 +264,8 @@ class WeeklyAvailabilityAdmin(DoctorHoursAdmin):
 class TimeOffAdmin(DoctorHoursAdmin):
     list_display = ("doctor", "start_date", "end_date", "start_time", "end_time", "reason")
     list_filter = ("doctor__clinic", "start_date")
-    search_fields = ("doctor__name", "reason")
+    # The reason is encrypted at rest (clinic.encryption): it cannot be searched.
+    search_fields = ("doctor__name",)
     date_hierarchy = "start_date"
 
 

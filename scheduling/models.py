@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import F, Q
 from simple_history.models import HistoricalRecords
 
+from clinic.encryption import EncryptedCharField
 from scheduling.availability import WeeklyHours, first_overlap
 
 # Time off lasts at most a year: a longer period is almost surely a typo (2062 for 2026),
@@ -278,7 +279,8 @@ class TimeOff(models.Model):
     end_date = models.DateField()
     start_time = models.TimeField(null=True, blank=True, help_text="Empty: from midnight.")
     end_time = models.TimeField(null=True, blank=True, help_text="Empty: until the day ends.")
-    reason = models.CharField(max_length=200, blank=True)
+    # Often a health matter of the doctor's ("sick"): encrypted at rest (clinic.encryption).
+    reason = EncryptedCharField(max_length=200, blank=True)
     history = HistoricalRecords()
 
     class Meta:

@@ -10,6 +10,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from accounts.models import ApiToken
+from appointments.models import Appointment
 from scheduling.models import StaffMembership
 
 # The last migrations before ApiToken moved from api to accounts and StaffMembership from
@@ -70,3 +71,55 @@ def test_moving_api_tokens_and_staff_memberships_keeps_their_rows(executor):
     )
     assert not ContentType.objects.filter(app_label="api", model="apitoken").exists()
     assert not ContentType.objects.filter(app_label="accounts", model="staffmembership").exists()
+
+
+BEFORE_ENCRYPTION = [
+    ("accounts", "0005_staffmembership_moved_to_scheduling"),
+    ("appointments", "0005_notification_sweep_schedule"),
+    ("scheduling", "0002_staffmembership"),
+    ("api", "0004_apitoken_moved_to_accounts"),
+]
+
+
+def raw_value(table: str, column: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM {table}")
+        return str(cursor.fetchone()[0])
+
+
+@pytest.mark.django_db(transaction=True)
+def test_encrypting_at_rest_rewrites_the_plaintext_already_stored_and_back(executor):
+    executor.migrate(BEFORE_ENCRYPTION)
+    old = executor.loader.project_state(BEFORE_ENCRYPTION).apps
+    user = old.get_model("accounts", "User").objects.create(email="ada@example.com", password="!")
+    patient = old.get_model("accounts", "Patient").objects.create(
+        user=user, full_name="Ada Lovelace", phone="+49 30 1234567", date_of_birth="1961-07-23"
+    )
+    clinic = old.get_model("scheduling", "Clinic").objects.create(name="Lindenhof", slug="l")
+    doctor = old.get_model("scheduling", "Doctor").objects.create(clinic=clinic, name="Dr. A")
+    kind = old.get_model("scheduling", "AppointmentType").objects.create(
+        doctor=doctor, name="Consultation", duration=dt.timedelta(minutes=30)
+    )
+    starts = timezone.now() + dt.timedelta(days=3)
+    old.get_model("appointments", "Appointment").objects.create(
+        patient=patient,
+        doctor=doctor,
+        appointment_type=kind,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(minutes=30),
+        reason="Knee pain",
+    )
+
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    assert raw_value("appointments_appointment", "reason").startswith("gAAAAA")
+    assert raw_value("accounts_patient", "date_of_birth").startswith("gAAAAA")
+    moved = Appointment.objects.select_related("patient").get()
+    assert moved.reason == "Knee pain"
+    assert moved.patient.date_of_birth == dt.date(1961, 7, 23)
+
+    executor.loader.build_graph()
+    executor.migrate(BEFORE_ENCRYPTION)
+    assert raw_value("appointments_appointment", "reason") == "Knee pain"
+    assert raw_value("accounts_patient", "date_of_birth") == "1961-07-23"

@@ -8,6 +8,8 @@ booking, the appointment), for 24 hours. (Bearer tokens belong to users: account
 from django.conf import settings
 from django.db import models
 
+from clinic.encryption import EncryptedTextField
+
 
 class IdempotencyKey(models.Model):
     """One ``Idempotency-Key`` a caller sent with a write, and the response it got.
@@ -23,8 +25,9 @@ class IdempotencyKey(models.Model):
     fingerprint = models.CharField(max_length=64)
     response_status = models.PositiveSmallIntegerField()
     # JSON text, not a JSON column: PostgreSQL's jsonb reorders an object's keys, and a
-    # replay must send the very body of the first answer.
-    response_body = models.TextField()
+    # replay must send the very body of the first answer. Encrypted at rest: a booking's
+    # answer holds the patient's name, phone and reason.
+    response_body = EncryptedTextField()
     response_headers = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)

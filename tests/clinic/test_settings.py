@@ -11,6 +11,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 REAL_SECRET_KEY = "k" * 50
+# A key of the deployment's own (not the development key).
+REAL_ENCRYPTION_KEY = "3bT4f7bQ0sQvX9o8m2r6yWl1cJ5nK8pA0dE2gH4jL6M="
 
 LOAD_SETTINGS = "import django; django.setup(); print('settings loaded')"
 
@@ -18,8 +20,18 @@ LOAD_SETTINGS = "import django; django.setup(); print('settings loaded')"
 def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
     # Start from a clean slate: the test process's own settings-related variables
     # (DEBUG, SECRET_KEY, DATABASE_URL...) must not leak into the case under test.
-    names = ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS", "DATABASE_URL", "EMAIL_URL", "REDIS_URL")
+    names = (
+        "DEBUG",
+        "SECRET_KEY",
+        "ALLOWED_HOSTS",
+        "DATABASE_URL",
+        "EMAIL_URL",
+        "REDIS_URL",
+        "FIELD_ENCRYPTION_KEYS",
+    )
     base = {key: value for key, value in os.environ.items() if key not in names}
+    if env.get("DEBUG") == "false":
+        env = {"FIELD_ENCRYPTION_KEYS": REAL_ENCRYPTION_KEY} | env
     # The command is this interpreter and a constant string: nothing untrusted runs.
     return subprocess.run(  # noqa: S603
         [sys.executable, "-c", LOAD_SETTINGS],
@@ -79,3 +91,34 @@ def test_it_starts_with_no_configuration_in_development():
     result = load_settings()
 
     assert result.returncode == 0, result.stderr
+
+
+def test_it_refuses_to_start_without_encryption_keys():
+    result = load_settings(
+        DEBUG="false",
+        SECRET_KEY=REAL_SECRET_KEY,
+        ALLOWED_HOSTS="clinic.example.com",
+        FIELD_ENCRYPTION_KEYS="",
+    )
+
+    assert result.returncode != 0
+    assert "set FIELD_ENCRYPTION_KEYS" in result.stderr
+
+
+def test_it_refuses_the_development_encryption_key():
+    result = load_settings(
+        DEBUG="false",
+        SECRET_KEY=REAL_SECRET_KEY,
+        ALLOWED_HOSTS="clinic.example.com",
+        FIELD_ENCRYPTION_KEYS=f"{REAL_ENCRYPTION_KEY},kLMFRySXKk9Ee-tdoMVfCR9VDcw6ZUwAfp6_sxWXDsk=",
+    )
+
+    assert result.returncode != 0
+    assert "set FIELD_ENCRYPTION_KEYS" in result.stderr
+
+
+def test_it_refuses_an_encryption_key_that_is_no_key():
+    result = load_settings(FIELD_ENCRYPTION_KEYS="not-a-key")
+
+    assert result.returncode != 0
+    assert "not a Fernet key" in result.stderr
