@@ -12,9 +12,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.api_tokens import revoke_token
-from accounts.models import ApiToken, Patient, User
+from accounts.models import ApiToken, Authenticator, Patient, User
 
 
 def _normalized_unique_email(form: "forms.ModelForm[User]") -> str:
@@ -151,3 +152,26 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
         for token in queryset:
             revoke_token(token)
         self.message_user(request, f"Revoked {queryset.count()} tokens.", messages.SUCCESS)
+
+
+# django-otp's own TOTP devices are replaced by Authenticator (keys encrypted at rest);
+# its admin would only show an empty list.
+if admin.site.is_registered(TOTPDevice):
+    admin.site.unregister(TOTPDevice)
+
+
+@admin.register(Authenticator)
+class AuthenticatorAdmin(admin.ModelAdmin[Authenticator]):
+    """Staff members' authenticator apps. Deleting one resets it (a lost phone): the next
+    sign-in sets up a new one, and the staff API tokens issued against it end. The key is
+    never shown: seen here, it would be a second factor for someone else's account."""
+
+    list_display = ["user", "name", "confirmed", "created_at", "last_used_at"]
+    list_filter = ["confirmed"]
+    list_select_related = ["user"]
+    search_fields = ["user__email"]
+    fields = ("user", "name", "confirmed", "created_at", "last_used_at", "throttling_failure_count")
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # set up at the staff sign-in, where the key is shown once

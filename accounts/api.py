@@ -3,7 +3,6 @@ authenticator code; both get a bearer token. And the patient's own profile."""
 
 from typing import Any
 
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -13,7 +12,7 @@ from rest_framework.views import APIView
 
 from accounts import services, staff_services
 from accounts.api_tokens import issue_token, revoke_token
-from accounts.models import ApiToken, Patient, User
+from accounts.models import ApiToken, Authenticator, Patient, User
 from accounts.selectors import patient_of
 from clinic.api.permissions import IsPatient
 from clinic.api.throttling import AuthAddressThrottle, CacheThrottle
@@ -107,7 +106,9 @@ class OtpRequestView(_SignInView):
         return Response({"detail": detail}, status=status.HTTP_202_ACCEPTED)
 
 
-def _token_response(user: User, kind: ApiToken.Kind, device: TOTPDevice | None = None) -> Response:
+def _token_response(
+    user: User, kind: ApiToken.Kind, device: Authenticator | None = None
+) -> Response:
     token, record = issue_token(user=user, kind=kind, device=device)
     return Response(TokenSerializer({"token": token, "expires_at": record.expires_at}).data)
 

@@ -6,9 +6,8 @@ import secrets
 
 from django.conf import settings
 from django.utils import timezone
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import ApiToken, User
+from accounts.models import ApiToken, Authenticator, User
 
 
 def token_digest(token: str) -> str:
@@ -16,7 +15,7 @@ def token_digest(token: str) -> str:
 
 
 def issue_token(
-    *, user: User, kind: ApiToken.Kind, device: TOTPDevice | None = None
+    *, user: User, kind: ApiToken.Kind, device: Authenticator | None = None
 ) -> tuple[str, ApiToken]:
     """A new token for ``user`` and its row; the token is returned only here.
 

@@ -5,17 +5,18 @@ from base64 import b32encode
 
 import qrcode
 from django.utils.safestring import SafeString, mark_safe
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from qrcode.image.svg import SvgPathImage
 
+from accounts.models import Authenticator
 
-def manual_key(device: TOTPDevice) -> str:
+
+def manual_key(device: Authenticator) -> str:
     """The key in base32, as apps take it typed in, in groups of four for reading."""
     key = b32encode(device.bin_key).decode().rstrip("=")
     return " ".join(key[start : start + 4] for start in range(0, len(key), 4))
 
 
-def qr_code_svg(device: TOTPDevice) -> SafeString:
+def qr_code_svg(device: Authenticator) -> SafeString:
     """The key's otpauth:// URI as an inline SVG QR code: no image request, and no
     third-party QR service ever sees the key.
 

@@ -6,9 +6,8 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Patient, User
+from accounts.models import Authenticator, Patient, User
 from accounts.selectors import patient_of
 
 View = Callable[..., HttpResponse]
@@ -48,7 +47,7 @@ def is_verified_staff(user: User | AnonymousUser) -> bool:
         and user.is_active
         and user.is_staff
         # django-otp's middleware sets otp_device to the device that verified the session.
-        and isinstance(getattr(user, "otp_device", None), TOTPDevice)
+        and isinstance(getattr(user, "otp_device", None), Authenticator)
     )
 
 

@@ -3,9 +3,11 @@ from typing import Any, ClassVar
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.plugins.otp_totp.models import TOTPDevice, default_key, key_validator
 
 from accounts.validators import validate_date_of_birth, validate_phone
-from clinic.encryption import EncryptedDateField
+from clinic.encryption import EncryptedCharField, EncryptedDateField
 
 
 class UserManager(BaseUserManager["User"]):
@@ -25,7 +27,8 @@ class UserManager(BaseUserManager["User"]):
         return self.create_user(email, password, **extra)
 
 
-class User(AbstractBaseUser, PermissionsMixin):
+# django-otp is untyped, so the plugin cannot see the reverse manager of its devices' user.
+class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]
     """Anyone who logs in. The email address is the login, stored lower-cased."""
 
     email = models.EmailField(unique=True)
@@ -82,6 +85,38 @@ class Patient(models.Model):
         return bool(self.full_name and self.phone and self.date_of_birth)
 
 
+class Authenticator(TimestampMixin, ThrottlingMixin, Device):  # type: ignore[misc]  # untyped
+    """A staff member's authenticator app (TOTP, RFC 6238): django-otp's ``TOTPDevice``
+    with its secret key encrypted at rest.
+
+    django-otp stores the key in plaintext, and a key read from a dump is a second factor
+    for someone else's account, so this model keeps it in an ``EncryptedCharField``; the
+    TOTP logic (codes, drift, "a code works once", throttling) is django-otp's own,
+    taken from ``TOTPDevice`` unchanged: it reads only these fields."""
+
+    key = EncryptedCharField(
+        max_length=80,
+        validators=[key_validator],
+        default=default_key,
+        help_text="A hex-encoded secret key of up to 40 bytes.",
+    )
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(choices=[(6, 6), (8, 8)], default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    last_t = models.BigIntegerField(default=-1)
+
+    bin_key = TOTPDevice.bin_key
+    verify_token = TOTPDevice.verify_token
+    get_throttle_factor = TOTPDevice.get_throttle_factor
+    config_url = TOTPDevice.config_url
+    _read_str_from_settings = TOTPDevice._read_str_from_settings
+
+    class Meta(Device.Meta):  # type: ignore[misc]
+        verbose_name = "authenticator app"
+
+
 class ApiToken(models.Model):
     """A bearer token: ``Authorization: Bearer <token>``. It works until ``expires_at``,
     until it is revoked (``POST /api/v1/auth/logout``, or in the admin), until the
@@ -104,7 +139,7 @@ class ApiToken(models.Model):
     # that authenticator in the admin (resetting it) deletes its tokens, as it ends the
     # staff member's verified sessions.
     device = models.ForeignKey(
-        "otp_totp.TOTPDevice",
+        Authenticator,
         on_delete=models.CASCADE,
         null=True,
         blank=True,

@@ -4,15 +4,13 @@ Which clinics a staff member works for is scheduling's business
 (``scheduling.selectors.staff_clinics``).
 """
 
-from django_otp.plugins.otp_totp.models import TOTPDevice
-
-from accounts.models import Patient, User
+from accounts.models import Authenticator, Patient, User
 
 
-def confirmed_authenticator(user: User) -> TOTPDevice | None:
+def confirmed_authenticator(user: User) -> Authenticator | None:
     """The authenticator app ``user`` signs in with, if one has been set up."""
-    device: TOTPDevice | None = (
-        TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
+    device: Authenticator | None = (
+        Authenticator.objects.filter(user=user, confirmed=True).order_by("pk").first()
     )
     return device
 

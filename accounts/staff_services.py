@@ -19,9 +19,8 @@ from django.utils import timezone
 from django.utils.timesince import timeuntil
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import User
+from accounts.models import Authenticator, User
 from accounts.selectors import confirmed_authenticator
 from accounts.services import LoginError, TooManyRequests, normalize_email
 from clinic import locking
@@ -85,21 +84,21 @@ def authenticate_staff(
     return user
 
 
-def start_authenticator_enrolment(*, user: User) -> TOTPDevice:
+def start_authenticator_enrolment(*, user: User) -> Authenticator:
     """A new, unconfirmed authenticator with a fresh key for ``user``, replacing any
     unconfirmed one: a key shown in an abandoned attempt (perhaps on someone else's
     screen) never becomes the one that guards the account."""
     if confirmed_authenticator(user) is not None:
         raise AuthenticatorAlreadySetUp()
     with transaction.atomic():
-        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-        device: TOTPDevice = TOTPDevice.objects.create(
+        Authenticator.objects.filter(user=user, confirmed=False).delete()
+        device: Authenticator = Authenticator.objects.create(
             user=user, name=AUTHENTICATOR_NAME, confirmed=False
         )
     return device
 
 
-def confirm_authenticator_enrolment(*, device: TOTPDevice, code: str) -> TOTPDevice:
+def confirm_authenticator_enrolment(*, device: Authenticator, code: str) -> Authenticator:
     """Confirm ``device`` with a code from the app that scanned its key; from now on
     sign-ins ask for its codes."""
     accepted, wait_until = False, None
@@ -108,7 +107,7 @@ def confirm_authenticator_enrolment(*, device: TOTPDevice, code: str) -> TOTPDev
         # else with the password) cannot both end with a confirmed authenticator.
         locking.lock_one(User.objects.filter(pk=device.user_id).only("pk"))
         pending = (
-            TOTPDevice.objects.select_for_update().filter(pk=device.pk, confirmed=False).first()
+            Authenticator.objects.select_for_update().filter(pk=device.pk, confirmed=False).first()
         )
         still_open = pending is not None and confirmed_authenticator(device.user) is None
         if pending is not None and still_open:
@@ -120,17 +119,18 @@ def confirm_authenticator_enrolment(*, device: TOTPDevice, code: str) -> TOTPDev
     if pending is None or not still_open:
         raise EnrolmentClosed()
     _raise_unless_accepted(accepted, wait_until)
-    return pending
+    confirmed: Authenticator = pending
+    return confirmed
 
 
-def verify_authenticator_code(*, user: User, code: str) -> TOTPDevice:
+def verify_authenticator_code(*, user: User, code: str) -> Authenticator:
     """The confirmed authenticator of ``user`` that shows ``code``, or a LoginError."""
     with locking.atomic():
         # Locked, so that two requests with one code cannot both get past "a code works
         # once" (django-otp's last_t) or past the throttle.
         locking.set_lock_timeout()
         device = (
-            TOTPDevice.objects.select_for_update()
+            Authenticator.objects.select_for_update()
             .filter(user=user, confirmed=True)
             .order_by("pk")
             .first()
@@ -139,10 +139,11 @@ def verify_authenticator_code(*, user: User, code: str) -> TOTPDevice:
     # Raised after the transaction: the failure count django-otp saved must stay saved.
     _raise_unless_accepted(accepted, wait_until)
     assert device is not None
-    return device
+    verified: Authenticator = device
+    return verified
 
 
-def _check_code(device: TOTPDevice, code: str) -> tuple[bool, dt.datetime | None]:
+def _check_code(device: Authenticator, code: str) -> tuple[bool, dt.datetime | None]:
     """Whether ``device`` accepts ``code``; when throttled, until when (nothing checked).
 
     ``verify_token`` records a failure on the device (and resets the count on success)."""

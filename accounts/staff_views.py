@@ -14,13 +14,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import staff_services
 from accounts.authenticator import manual_key, qr_code_svg
 from accounts.decorators import is_verified_staff
 from accounts.forms import AuthenticatorCodeForm, StaffPasswordForm
-from accounts.models import User
+from accounts.models import Authenticator, User
 from accounts.selectors import confirmed_authenticator
 from accounts.services import LoginError
 from accounts.views import safe_next
@@ -93,7 +92,7 @@ def login_enrol(request: HttpRequest) -> HttpResponse:
         return redirect("staff:login")
     if confirmed_authenticator(user) is not None:
         return redirect("staff:login-code")
-    device = TOTPDevice.objects.filter(
+    device = Authenticator.objects.filter(
         pk=request.session.get(SESSION_ENROLMENT_DEVICE), user=user, confirmed=False
     ).first()
     if device is None and request.method == "POST":
@@ -156,7 +155,7 @@ def _start_again(request: HttpRequest, error: LoginError) -> HttpResponse:
     return redirect("staff:login")
 
 
-def _sign_in(request: HttpRequest, user: User, device: TOTPDevice) -> HttpResponse:
+def _sign_in(request: HttpRequest, user: User, device: Authenticator) -> HttpResponse:
     next_url = request.session.get(SESSION_NEXT)
     for key in PENDING_KEYS:
         request.session.pop(key, None)

@@ -12,9 +12,8 @@ from zoneinfo import ZoneInfo
 from django.core import mail
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_email.models import EmailDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import Patient, User
+from accounts.models import Authenticator, Patient, User
 from appointments.models import Appointment
 from appointments.services import book_appointment
 from scheduling.models import (
@@ -133,18 +132,21 @@ def make_staff(email: str | None = None, *, clinics: tuple[Clinic, ...] = (), **
     return user
 
 
-def make_authenticator(user: User) -> TOTPDevice:
+def make_authenticator(user: User) -> Authenticator:
     """A confirmed authenticator app (TOTP device) for ``user``."""
-    return TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
+    device: Authenticator = Authenticator.objects.create(
+        user=user, name="Authenticator app", confirmed=True
+    )
+    return device
 
 
-def authenticator_of(user: User) -> TOTPDevice:
+def authenticator_of(user: User) -> Authenticator:
     """``user``'s confirmed authenticator, set up now if they have none."""
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    device = Authenticator.objects.filter(user=user, confirmed=True).first()
     return device or make_authenticator(user)
 
 
-def log_in_staff(client, user: User) -> TOTPDevice:
+def log_in_staff(client, user: User) -> Authenticator:
     """Log in as staff who entered their password and an authenticator code (the admin
     and the staff pages let in only sessions verified by an authenticator)."""
     device = authenticator_of(user)

@@ -9,7 +9,7 @@ from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from accounts.models import ApiToken
+from accounts.models import ApiToken, Authenticator
 from appointments.models import Appointment
 from scheduling.models import StaffMembership
 
@@ -123,3 +123,39 @@ def test_encrypting_at_rest_rewrites_the_plaintext_already_stored_and_back(execu
     executor.migrate(BEFORE_ENCRYPTION)
     assert raw_value("appointments_appointment", "reason") == "Knee pain"
     assert raw_value("accounts_patient", "date_of_birth") == "1961-07-23"
+
+
+BEFORE_AUTHENTICATORS = [("accounts", "0006_encrypt_at_rest")]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_authenticators_move_out_of_plaintext_with_their_api_tokens(executor):
+    executor.migrate(BEFORE_AUTHENTICATORS)
+    old = executor.loader.project_state(BEFORE_AUTHENTICATORS).apps
+    user = old.get_model("accounts", "User").objects.create(
+        email="nurse@example.com", password="!", is_staff=True
+    )
+    key = "3132333435363738393031323334353637383930"
+    device = old.get_model("otp_totp", "TOTPDevice").objects.create(
+        user=user, name="Authenticator app", confirmed=True, key=key
+    )
+    token = old.get_model("accounts", "ApiToken").objects.create(
+        user=user,
+        kind="staff",
+        device=device,
+        digest="e" * 64,
+        prefix="abcdefgh",
+        auth_hash="h",
+        expires_at=timezone.now() + dt.timedelta(days=30),
+    )
+
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    moved = Authenticator.objects.get(user__email="nurse@example.com")
+    assert moved.key == key
+    assert raw_value("accounts_authenticator", "key").startswith("gAAAAA")
+    assert ApiToken.objects.get(pk=token.pk).device == moved
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT COUNT(*) FROM otp_totp_totpdevice")
+        assert cursor.fetchone()[0] == 0, "no plaintext key is left behind"

@@ -15,10 +15,9 @@ from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
 from django_otp.plugins.otp_email.models import EmailDevice
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import services
-from accounts.models import User
+from accounts.models import Authenticator, User
 from scheduling.models import StaffMembership, StaffRole
 from scheduling.selectors import staff_can_access, staff_clinics
 from tests.factories import (
@@ -46,12 +45,12 @@ def staff() -> User:
     return make_staff(EMAIL)
 
 
-def code_for(device: TOTPDevice) -> str:
+def code_for(device: Authenticator) -> str:
     """The code the authenticator app shows now."""
     return f"{totp(device.bin_key, step=device.step, digits=device.digits):06d}"
 
 
-def wrong_code_for(device: TOTPDevice) -> str:
+def wrong_code_for(device: Authenticator) -> str:
     # The codes of the previous, current and next 30 s are all accepted (clock drift).
     accepted = {f"{totp(device.bin_key, drift=drift):06d}" for drift in (-1, 0, 1)}
     return next(code for code in ("000000", "111111", "222222", "333333") if code not in accepted)
@@ -64,8 +63,9 @@ def enter_password(client, email=EMAIL, password=PASSWORD, next_url=""):
     )
 
 
-def enrolment_device(user: User) -> TOTPDevice:
-    return TOTPDevice.objects.get(user=user, confirmed=False)
+def enrolment_device(user: User) -> Authenticator:
+    device: Authenticator = Authenticator.objects.get(user=user, confirmed=False)
+    return device
 
 
 def enrol(client, user: User):
@@ -215,7 +215,7 @@ def test_the_set_up_page_keeps_its_key_when_reloaded(client, staff):
     shown = [key.findall(page.text) for page in (first, second)]
     assert len(shown[0]) == 1
     assert shown[0] == shown[1]
-    assert TOTPDevice.objects.filter(user=staff).count() == 1
+    assert Authenticator.objects.filter(user=staff).count() == 1
 
 
 def test_a_new_sign_in_shows_a_new_key(client, staff):
@@ -227,7 +227,7 @@ def test_a_new_sign_in_shows_a_new_key(client, staff):
     client.get(reverse("staff:login-enrol"))
 
     assert enrolment_device(staff).key != old_key
-    assert TOTPDevice.objects.filter(user=staff).count() == 1
+    assert Authenticator.objects.filter(user=staff).count() == 1
 
 
 def test_a_wrong_code_does_not_set_up_the_authenticator(client, staff):
@@ -239,7 +239,7 @@ def test_a_wrong_code_does_not_set_up_the_authenticator(client, staff):
 
     assert response.status_code == 400
     assert "That code is wrong" in response.text
-    assert not TOTPDevice.objects.filter(user=staff, confirmed=True).exists()
+    assert not Authenticator.objects.filter(user=staff, confirmed=True).exists()
     assert signed_in_user_id(client) is None
 
 
@@ -247,7 +247,7 @@ def test_the_right_code_sets_up_the_authenticator_and_signs_in(client, staff):
     response = enrol(client, staff)
 
     assert response["Location"] == reverse("staff_appointments:home")
-    device = TOTPDevice.objects.get(user=staff)
+    device = Authenticator.objects.get(user=staff)
     assert device.confirmed
     assert signed_in_user_id(client) == str(staff.pk)
     assert client.session[DEVICE_ID_SESSION_KEY] == device.persistent_id
@@ -256,7 +256,7 @@ def test_the_right_code_sets_up_the_authenticator_and_signs_in(client, staff):
 
 def test_the_set_up_page_needs_the_password_step_first(client, staff):
     assert client.get(reverse("staff:login-enrol"))["Location"] == reverse("staff:login")
-    assert not TOTPDevice.objects.exists()
+    assert not Authenticator.objects.exists()
 
 
 def test_nobody_with_an_authenticator_is_offered_a_new_one(client, staff):
@@ -266,20 +266,20 @@ def test_nobody_with_an_authenticator_is_offered_a_new_one(client, staff):
     response = client.get(reverse("staff:login-enrol"))
 
     assert response["Location"] == reverse("staff:login-code")
-    assert TOTPDevice.objects.filter(user=staff).count() == 1
+    assert Authenticator.objects.filter(user=staff).count() == 1
 
 
 def test_a_set_up_replaced_by_a_newer_sign_in_cannot_be_confirmed(client, staff):
     enter_password(client)
     client.get(reverse("staff:login-enrol"))
     replaced = enrolment_device(staff)
-    TOTPDevice.objects.filter(pk=replaced.pk).delete()  # as a sign-in in another tab does
+    Authenticator.objects.filter(pk=replaced.pk).delete()  # as a sign-in in another tab does
 
     response = client.post(reverse("staff:login-enrol"), {"code": code_for(replaced)}, follow=True)
 
     assert response.redirect_chain == [(reverse("staff:login"), 302)]
     assert "replaced by a newer sign-in" in response.text
-    assert not TOTPDevice.objects.filter(user=staff).exists()
+    assert not Authenticator.objects.filter(user=staff).exists()
 
 
 # --- Later sign-ins: the code step ------------------------------------------------------
@@ -385,7 +385,7 @@ def test_wrong_set_up_codes_slow_down_too(client, staff, frozen_now):
     response = client.post(reverse("staff:login-enrol"), {"code": code_for(device)})
 
     assert response.status_code == 429
-    assert not TOTPDevice.objects.filter(user=staff, confirmed=True).exists()
+    assert not Authenticator.objects.filter(user=staff, confirmed=True).exists()
 
 
 def test_the_password_step_is_forgotten_after_fifteen_minutes(client, staff, frozen_now):
@@ -506,7 +506,7 @@ def test_the_totp_devices_admin_does_not_show_keys(client, superuser):
     log_in_staff(client, superuser)
     device = make_authenticator(make_staff())
 
-    response = client.get(reverse("admin:otp_totp_totpdevice_change", args=[device.pk]))
+    response = client.get(reverse("admin:accounts_authenticator_change", args=[device.pk]))
 
     assert response.status_code == 200
     assert device.key not in response.text

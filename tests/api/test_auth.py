@@ -11,11 +11,10 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from accounts.api_tokens import issue_token, token_digest
-from accounts.models import ApiToken, Patient, User
+from accounts.models import ApiToken, Authenticator, Patient, User
 from tests.api.helpers import assert_problem, client_for
 from tests.factories import (
     last_emailed_code,
@@ -56,7 +55,7 @@ def bearer(token: str) -> APIClient:
     return client
 
 
-def authenticator_code(device: TOTPDevice) -> str:
+def authenticator_code(device: Authenticator) -> str:
     """The code the authenticator app shows now."""
     return f"{totp(device.bin_key, step=device.step, digits=device.digits):06d}"
 

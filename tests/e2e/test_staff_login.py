@@ -6,9 +6,9 @@ from base64 import b32decode
 
 import pytest
 from django_otp.oath import totp
-from django_otp.plugins.otp_totp.models import TOTPDevice
 from playwright.sync_api import Page, expect
 
+from accounts.models import Authenticator
 from tests.e2e.conftest import screenshot
 from tests.factories import make_clinic, make_staff
 
@@ -43,7 +43,7 @@ def test_a_staff_member_sets_up_their_authenticator_and_opens_the_calendar(page:
     page.get_by_role("button", name="Confirm and sign in").click()
 
     expect(page).to_have_url(re.compile(r"/staff/$"))
-    assert TOTPDevice.objects.get(user=staff).confirmed
+    assert Authenticator.objects.get(user=staff).confirmed
     expect(page.get_by_role("heading", name="Your clinics")).to_be_visible()
     expect(page.get_by_role("heading", name="Lindenhof Practice")).to_be_visible()
     expect(page.get_by_text("Westend Practice")).to_have_count(0)
