@@ -156,19 +156,33 @@ class StaffTokenView(_SignInView):
         return _token_response(user, ApiToken.Kind.STAFF, device)
 
 
+class LogoutSerializer(serializers.Serializer[Any]):
+    everywhere = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="Also end every other token and every web session of the account.",
+    )
+
+
 class LogoutView(APIView):
     permission_classes = (IsAuthenticated,)
 
     @extend_schema(
         operation_id="auth_logout",
-        request=None,
+        request=LogoutSerializer,
         responses={204: OpenApiResponse(description="The token no longer works.")},
         tags=["auth"],
-        summary="Revoke the token this request was made with",
+        summary="Revoke the token this request was made with (or, everywhere, all)",
     )
     def post(self, request: Request) -> Response:
         assert isinstance(request.auth, ApiToken)
-        revoke_token(request.auth)
+        assert isinstance(request.user, User)
+        form = LogoutSerializer(data=request.data or {})
+        form.is_valid(raise_exception=True)
+        if form.validated_data["everywhere"]:
+            services.sign_out_everywhere(user=request.user)
+        else:
+            revoke_token(request.auth)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

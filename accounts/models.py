@@ -1,10 +1,14 @@
+import datetime as dt
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, salted_hmac
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key, key_validator
+from django_otp.util import random_number_token
 
 from accounts.validators import validate_date_of_birth, validate_phone
 from clinic.encryption import EncryptedCharField, EncryptedDateField
@@ -37,6 +41,9 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
     )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Raised by "sign out everywhere" (accounts.services.sign_out_everywhere): every
+    # session and API token issued before it ends, as a password change ends them.
+    sign_out_epoch = models.PositiveIntegerField(default=0, editable=False)
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -53,6 +60,20 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
     def clean(self) -> None:
         super().clean()
         self.email = self.email.strip().lower()
+
+    def _get_session_auth_hash(self, secret: str | None = None) -> str:
+        """Django's HMAC of the password, which sessions and API tokens keep, with the
+        sign-out epoch in it: raising the epoch ends them all, also for patients, who have
+        no password to change. At epoch 0 it is Django's own hash."""
+        material = (
+            self.password if not self.sign_out_epoch else f"{self.password}:{self.sign_out_epoch}"
+        )
+        return salted_hmac(
+            "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash",
+            material,
+            secret=secret,
+            algorithm="sha256",
+        ).hexdigest()
 
 
 class Patient(models.Model):
@@ -115,6 +136,52 @@ class Authenticator(TimestampMixin, ThrottlingMixin, Device):  # type: ignore[mi
 
     class Meta(Device.Meta):  # type: ignore[misc]
         verbose_name = "authenticator app"
+
+
+class SignInCode(EmailDevice):  # type: ignore[misc]  # django-otp is untyped
+    """A patient's emailed sign-in code: django-otp's email device, storing only a keyed
+    hash of the code (``token`` holds an HMAC under SECRET_KEY, never the code), so a
+    dump of the table signs nobody in. The code itself exists in the email and, for the
+    moment it takes to send it, in memory (``issue_code``).
+
+    Guesses are counted by ``accounts.services`` (per client address and per account, in
+    the shared cache), not by django-otp's device throttle, so that the answers for an
+    address with an account and one without are the same."""
+
+    # django-otp's field, untyped there: the code's digest, None once used.
+    token: str | None
+
+    class Meta:
+        proxy = True
+
+    def issue_code(self, *, valid_for: dt.timedelta) -> str:
+        """A new 6-digit code, replacing any earlier one; returns the code and stores its
+        hash. Starts the resend cooldown."""
+        code: str = random_number_token(6)
+        self.token = self._digest(code)
+        self.valid_until = timezone.now() + valid_for
+        self.cooldown_set(commit=False)
+        self.save()
+        return code
+
+    def verify_token(self, token: str) -> bool:
+        """Whether ``token`` is the current code and has not expired; a code works once."""
+        now = timezone.now()
+        if self.token is None or now >= self.valid_until:
+            return False
+        if not constant_time_compare(self._digest(str(token)), self.token):
+            return False
+        self.token = None
+        self.valid_until = now
+        self.set_last_used_timestamp(commit=False)
+        self.save()
+        return True
+
+    def _digest(self, code: str) -> str:
+        # 16 hex characters (64 bits) fit django-otp's token column and, keyed, cannot be
+        # reversed from a dump by trying the million codes.
+        digest = salted_hmac("accounts.SignInCode", f"{self.pk}:{code}", algorithm="sha256")
+        return digest.hexdigest()[:16]
 
 
 class ApiToken(models.Model):

@@ -1,33 +1,57 @@
-"""Logging in by a one-time code sent to the patient's email (django-otp's email device).
+"""Signing in by a one-time code sent to the patient's email (django-otp's email device,
+as ``accounts.models.SignInCode``, which stores only a keyed hash of the code).
 
-The rules: a code is 6 digits, single use, valid for ``OTP_EMAIL_TOKEN_VALIDITY``
-seconds (10 minutes) and replaced by a newer one; a new code can be requested once per
-``OTP_EMAIL_COOLDOWN_DURATION``; wrong codes slow down exponentially and after
-``MAX_WRONG_CODES`` in a row the code is void; requests are limited per email and per
-client address. Nothing here tells whether an account exists.
+The rules (docs/security.md, "Sign-in and limits"):
+
+- A code is 6 digits, single use, valid for ``OTP_EMAIL_TOKEN_VALIDITY`` seconds (10
+  minutes), replaced by a newer one. One email per address per ``OTP_EMAIL_COOLDOWN_DURATION``
+  (a minute): asking again sooner sends nothing new.
+- Nothing tells whether an account exists: every address that asks gets one email (a
+  code, or for staff and deactivated accounts a notice), the same answer, in about the
+  same time; verifying answers alike for addresses with and without an account.
+- An address that never completed a sign-in gets no lasting account: the account made
+  when it asked is deleted after ``PENDING_ACCOUNT_LIFETIME`` (``purge_pending_accounts``).
+- Limits stop guessers, not the account's owner: ten guesses per code from one client
+  address (counted atomically: parallel guesses get no extra tries), after which that
+  address must ask for a new code; a growing wait on the account after each wrong code,
+  which the right code passes once it is over (``accounts.attempts``); an email to the
+  account after ten wrong codes. Code emails are limited per client address and per
+  target address.
+- The email is sent after the account's transaction commits, with the mailer's timeout;
+  when it cannot be sent the answer says so (``MailNotSent``, 503) and asking again sends
+  again.
 """
 
 import datetime as dt
-import math
+import hashlib
+import logging
+import smtplib
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
+from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_otp.plugins.otp_email.models import EmailDevice
 
-from accounts.models import Patient, User
+from accounts.attempts import Attempts
+from accounts.models import ApiToken, Patient, SignInCode, User
+from clinic import rate_limits
 from clinic.errors import DomainError
-from clinic.rate_limits import allow, seconds_left
 
-MAX_WRONG_CODES = 10
-CODE_REQUESTS_PER_EMAIL = (5, dt.timedelta(minutes=15))
-CODE_REQUESTS_PER_ADDRESS = (20, dt.timedelta(minutes=15))
+logger = logging.getLogger(__name__)
+
+GUESSES_PER_CODE = 10  # from one client address
+CODE_EMAILS_PER_ADDRESS = (20, dt.timedelta(hours=1))  # emails one client may cause
+CODE_EMAILS_PER_TARGET = (5, dt.timedelta(hours=1))  # emails one address may receive
 VERIFICATIONS_PER_ADDRESS = (30, dt.timedelta(minutes=15))
+PENDING_ACCOUNT_LIFETIME = dt.timedelta(days=1)
+# Guesses are counted in windows at least as long as a code lives.
+GUESS_WINDOW = dt.timedelta(hours=1)
 
 
 class LoginError(DomainError):
@@ -40,6 +64,14 @@ class TooManyRequests(LoginError):
     code = "too_many_requests"
     http_status = 429
     default_message = _("Too many attempts. Please wait a few minutes and try again.")
+
+
+class TooManyCodeEmails(TooManyRequests):
+    code = "too_many_code_emails"
+    default_message = _(
+        "We have sent several codes to this address in the last hour. Use the newest "
+        "one, or ask again later."
+    )
 
 
 class WrongCode(LoginError):
@@ -58,84 +90,108 @@ class SlowDown(LoginError):
     default_message = _("Please wait a few seconds before trying another code.")
 
 
+class MailNotSent(LoginError):
+    code = "mail_not_sent"
+    http_status = 503
+    default_message = _(
+        "We could not send the email just now. Please try again in a minute; nothing "
+        "else is needed."
+    )
+
+
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
 def request_login_code(*, email: str, client_address: str) -> None:
-    """Email a login code to ``email``, creating the account if it is new.
+    """Email a sign-in code to ``email`` (a notice instead, for staff and deactivated
+    accounts), making a pending account for an address that has none.
 
-    Returns the same way whether or not the account existed, was a staff account, or
-    was inside its resend cooldown, so callers cannot reveal any of that."""
+    Returns the same way whatever the account, so callers cannot reveal any of it;
+    raises ``TooManyRequests`` over a limit and ``MailNotSent`` when the mailer fails."""
     email = normalize_email(email)
-    if not allow(
-        "login-code-email", email, limit=CODE_REQUESTS_PER_EMAIL[0], per=CODE_REQUESTS_PER_EMAIL[1]
-    ):
-        raise TooManyRequests(retry_after=seconds_left(CODE_REQUESTS_PER_EMAIL[1]))
-    if not allow(
-        "login-code-address",
-        client_address,
-        limit=CODE_REQUESTS_PER_ADDRESS[0],
-        per=CODE_REQUESTS_PER_ADDRESS[1],
-    ):
-        raise TooManyRequests(retry_after=seconds_left(CODE_REQUESTS_PER_ADDRESS[1]))
+    limit, per = CODE_EMAILS_PER_ADDRESS
+    if not rate_limits.allow("login-code-address", client_address, limit=limit, per=per):
+        raise TooManyRequests(retry_after=rate_limits.seconds_left(per))
+    cooldown = _mail_cooldown_key(email)
+    if not cache.add(cooldown, 1, timeout=settings.OTP_EMAIL_COOLDOWN_DURATION):
+        return  # inside the cooldown: the previous email is on its way
+    limit, per = CODE_EMAILS_PER_TARGET
+    if not rate_limits.allow("login-code-email", email, limit=limit, per=per):
+        cache.delete(cooldown)
+        raise TooManyCodeEmails(retry_after=rate_limits.seconds_left(per))
 
     with transaction.atomic():
         user, _created = User.objects.get_or_create(
             email=email, defaults={"password": make_password(None)}
         )
-        if user.is_staff:
-            _send_staff_notice(user)
-            return
-        if not user.is_active:
-            return
-        Patient.objects.get_or_create(user=user)
-        device = _email_device(user)
+        device = None
+        if user.is_active and not user.is_staff:
+            device, _created = SignInCode.objects.get_or_create(
+                user=user, name="email", defaults={"confirmed": True}
+            )
+    # After the commit: a failed send must not undo the account, and no row stays locked
+    # while the mail server answers.
+    try:
+        if device is not None:
+            code = device.issue_code(
+                valid_for=dt.timedelta(seconds=settings.OTP_EMAIL_TOKEN_VALIDITY)
+            )
+            subject = str(settings.OTP_EMAIL_SUBJECT).format(token=code)
+            _send(user, subject, "accounts/email/login_code.txt", {"token": code})
+        elif user.is_staff:
+            # Staff sign in with a password on the staff sign-in page, never by emailed
+            # code: the email tells them so; the page looks the same for everyone.
+            _send(
+                user,
+                str(_("Sign in on the staff page")),
+                "accounts/email/staff_notice.txt",
+                {"site_url": settings.SITE_URL, "staff_login_path": reverse("staff:login")},
+            )
+        else:
+            subject = str(_("Your patient account is deactivated"))
+            _send(user, subject, "accounts/email/inactive_notice.txt", {})
+    except (smtplib.SMTPException, OSError) as error:
+        cache.delete(cooldown)  # so that asking again sends again
+        logger.warning("Sign-in email not sent: %s", type(error).__name__)
+        raise MailNotSent(retry_after=60) from error
 
-    allowed, _details = device.generate_is_allowed()
-    if not allowed:
-        return  # inside the resend cooldown: the previous code is still on its way
-    # A new code starts a new count of wrong attempts.
-    device.throttle_reset(commit=False)
-    device.generate_challenge()
 
-
-def verify_login_code(*, email: str, code: str, client_address: str) -> tuple[User, EmailDevice]:
+def verify_login_code(*, email: str, code: str, client_address: str) -> tuple[User, SignInCode]:
     """The patient whose latest code ``code`` is, and their device, or a LoginError."""
-    if not allow(
-        "login-verify-address",
-        client_address,
-        limit=VERIFICATIONS_PER_ADDRESS[0],
-        per=VERIFICATIONS_PER_ADDRESS[1],
-    ):
-        raise TooManyRequests(retry_after=seconds_left(VERIFICATIONS_PER_ADDRESS[1]))
+    email = normalize_email(email)
+    limit, per = VERIFICATIONS_PER_ADDRESS
+    if not rate_limits.allow("login-verify-address", client_address, limit=limit, per=per):
+        raise TooManyRequests(retry_after=rate_limits.seconds_left(per))
+    attempts = Attempts("code", email)
+    if wait := attempts.wait():
+        raise SlowDown(retry_after=wait)
     code = "".join(code.split())
-    device = (
-        EmailDevice.objects.select_related("user")
+    device: SignInCode | None = (
+        SignInCode.objects.select_related("user")
         .filter(
-            user__email=normalize_email(email),
+            user__email=email,
             user__is_active=True,
             user__is_staff=False,
             name="email",
         )
         .first()
     )
-    if device is None or not code.isdigit():
-        raise WrongCode()
-    if device.throttling_failure_count >= MAX_WRONG_CODES:
+    # Ten guesses of this code from this client address, counted before the code is
+    # looked at, so that parallel guesses each take a number and none gets an extra try.
+    this_code = device.valid_until.isoformat() if device is not None else "none"
+    guesses = rate_limits.count(
+        "login-code-guesses", f"{client_address}|{email}|{this_code}", per=GUESS_WINDOW
+    )
+    if guesses > GUESSES_PER_CODE:
         raise CodeVoid()
-    allowed, details = device.verify_is_allowed()
-    if not allowed:
-        locked_until = (details or {}).get("locked_until")
-        wait = (locked_until - timezone.now()).total_seconds() if locked_until else 1
-        raise SlowDown(retry_after=max(1, math.ceil(wait)))
-    if device.verify_token(code):
+    if device is not None and code.isdigit() and device.verify_token(code):
+        attempts.succeeded()
+        cache.delete(_mail_cooldown_key(email))  # signed in: a new code may be asked at once
         return device.user, device
-    device.refresh_from_db()
-    if device.throttling_failure_count >= MAX_WRONG_CODES:
-        device.token = None
-        device.save(update_fields=["token"])
-        raise CodeVoid()
+    failures = attempts.failed()
+    if device is not None and attempts.should_notify(failures):
+        _tell_about_failures(device.user)
     raise WrongCode()
 
 
@@ -149,26 +205,50 @@ def update_patient_profile(
     return patient
 
 
-def _email_device(user: User) -> EmailDevice:
-    device, _created = EmailDevice.objects.get_or_create(
-        user=user, name="email", defaults={"confirmed": True}
-    )
-    return device
+def sign_out_everywhere(*, user: User) -> None:
+    """End every session and every API token of ``user`` (a lost phone, a shared computer
+    left signed in): they all carry the user's session auth hash, which this changes."""
+    User.objects.filter(pk=user.pk).update(sign_out_epoch=F("sign_out_epoch") + 1)
+    user.refresh_from_db(fields=["sign_out_epoch"])
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def _send_staff_notice(user: User) -> None:
-    # Staff sign in with a password on the staff sign-in page, never by emailed code;
-    # tell them so by email, not on the page, which must look the same for everyone.
-    send_mail(
-        "Sign in on the staff page",
-        render_to_string(
-            "accounts/email/staff_notice.txt",
-            {
-                "user": user,
-                "site_url": settings.SITE_URL,
-                "staff_login_path": reverse("staff:login"),
-            },
-        ),
-        None,
-        [user.email],
+def purge_pending_accounts(now: dt.datetime | None = None) -> int:
+    """Delete the accounts made for addresses that asked for a code and never signed in
+    (no sign-in, no password, no patient profile, not staff) after
+    ``PENDING_ACCOUNT_LIFETIME``. A patient registered by staff has a profile and stays.
+    Run daily by the worker's schedule."""
+    cutoff = (now or timezone.now()) - PENDING_ACCOUNT_LIFETIME
+    pending = User.objects.filter(
+        last_login__isnull=True,
+        is_staff=False,
+        is_superuser=False,
+        date_joined__lt=cutoff,
+        patient__isnull=True,
+        # Unusable, as make_password(None) makes it: no password was ever set.
+        password__startswith=UNUSABLE_PASSWORD_PREFIX,
     )
+    _deleted, by_model = pending.delete()
+    return by_model.get(User._meta.label, 0)
+
+
+def _mail_cooldown_key(email: str) -> str:
+    return f"login-code-cooldown:{hashlib.sha256(email.encode()).hexdigest()[:32]}"
+
+
+def _send(user: User, subject: str, template: str, context: dict[str, object]) -> None:
+    body = render_to_string(template, {"user": user, **context})
+    send_mail(subject, body, settings.OTP_EMAIL_SENDER, [user.email])
+
+
+def _tell_about_failures(user: User) -> None:
+    """Best effort: the account's owner learns that someone is guessing."""
+    try:
+        send_mail(
+            str(_("Wrong sign-in codes for your patient account")),
+            render_to_string("accounts/email/failed_attempts.txt", {"user": user}),
+            settings.OTP_EMAIL_SENDER,
+            [user.email],
+        )
+    except (smtplib.SMTPException, OSError) as error:
+        logger.warning("Failed-attempts notice not sent: %s", type(error).__name__)

@@ -1,8 +1,11 @@
 """Staff sign-in: a password, then a code from an authenticator app (TOTP, RFC 6238).
 
 The rules: only active staff accounts pass the password step, and everyone else (unknown
-email, wrong password, patient, inactive account) gets the same answer; password attempts
-are limited per email and per client address. The first sign-in sets up the authenticator
+email, wrong password, patient, inactive account) gets the same answer. Wrong passwords
+lock out the client address that sent them (ten per account per quarter hour), never the
+account: on the account they only make the next try wait a little longer
+(``accounts.attempts``), and the right password passes once the wait is over; after ten
+the account's owner is told by email. The first sign-in sets up the authenticator
 (a fresh key each time until one is confirmed with a code); later sign-ins ask for its
 code. A code works once (django-otp refuses a time step already used), and wrong codes
 slow down exponentially (django-otp's throttling: 1, 2, 4, 8... seconds), counted on the
@@ -10,31 +13,46 @@ device, so the count survives new sign-in attempts.
 """
 
 import datetime as dt
+import logging
 import math
+import smtplib
 
 from django.contrib.auth import authenticate
+from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.timesince import timeuntil
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.attempts import Attempts
 from accounts.models import Authenticator, User
 from accounts.selectors import confirmed_authenticator
 from accounts.services import LoginError, TooManyRequests, normalize_email
-from clinic import locking
-from clinic.rate_limits import allow, seconds_left
+from clinic import locking, rate_limits
 
-PASSWORD_ATTEMPTS_PER_EMAIL = (10, dt.timedelta(minutes=15))
+# Wrong passwords for one account from one client address.
+WRONG_PASSWORDS_PER_ADDRESS_AND_ACCOUNT = (10, dt.timedelta(minutes=15))
 # Generous: a practice's staff may all sign in from one address at the start of a shift.
 PASSWORD_ATTEMPTS_PER_ADDRESS = (100, dt.timedelta(minutes=15))
+# Wrong passwords on an account that come without a wait (a typo or two).
+FREE_WRONG_PASSWORDS = 3
 AUTHENTICATOR_NAME = "Authenticator app"
+
+logger = logging.getLogger(__name__)
 
 
 class WrongPassword(LoginError):
     code = "wrong_password"
     default_message = _("Email or password is wrong.")
+
+
+class PasswordSlowDown(LoginError):
+    code = "password_slow_down"
+    http_status = 429
+    default_message = _("Several wrong passwords were just tried. Please wait a moment.")
 
 
 class WrongAuthenticatorCode(LoginError):
@@ -71,17 +89,47 @@ def authenticate_staff(
     Django's ``authenticate`` does the check (the configured backends, the
     ``user_login_failed`` signal, a password hash computed for unknown emails too)."""
     email = normalize_email(email)
-    limit, per = PASSWORD_ATTEMPTS_PER_EMAIL
-    if not allow("staff-password-email", email, limit=limit, per=per):
-        raise TooManyRequests(retry_after=seconds_left(per))
     limit, per = PASSWORD_ATTEMPTS_PER_ADDRESS
-    if not allow("staff-password-address", client_address, limit=limit, per=per):
-        raise TooManyRequests(retry_after=seconds_left(per))
+    if not rate_limits.allow("staff-password-address", client_address, limit=limit, per=per):
+        raise TooManyRequests(retry_after=rate_limits.seconds_left(per))
+    here = f"{client_address}|{email}"
+    limit, per = WRONG_PASSWORDS_PER_ADDRESS_AND_ACCOUNT
+    if rate_limits.counted("staff-wrong-password", here, per=per) >= limit:
+        raise TooManyRequests(retry_after=rate_limits.seconds_left(per))
+    attempts = Attempts("password", email, free=FREE_WRONG_PASSWORDS)
+    if wait := attempts.wait():
+        raise PasswordSlowDown(
+            str(_("Several wrong passwords were just tried. Please wait %(count)d seconds."))
+            % {"count": wait},
+            retry_after=wait,
+        )
     user = authenticate(request, username=email, password=password)
     # One answer for every refusal, so the page does not tell which emails are staff.
     if not isinstance(user, User) or not user.is_staff or not user.is_active:
+        rate_limits.count("staff-wrong-password", here, per=per)
+        failures = attempts.failed()
+        if attempts.should_notify(failures):
+            _tell_about_failures(email)
         raise WrongPassword()
+    attempts.succeeded()
+    rate_limits.reset("staff-wrong-password", here, per=per)
     return user
+
+
+def _tell_about_failures(email: str) -> None:
+    """Best effort: the staff member learns that someone is guessing their password."""
+    user = User.objects.filter(email=email, is_staff=True, is_active=True).first()
+    if user is None:
+        return
+    try:
+        send_mail(
+            str(_("Wrong passwords for your staff account")),
+            render_to_string("accounts/email/failed_passwords.txt", {"user": user}),
+            None,
+            [user.email],
+        )
+    except (smtplib.SMTPException, OSError) as error:
+        logger.warning("Failed-passwords notice not sent: %s", type(error).__name__)
 
 
 def start_authenticator_enrolment(*, user: User) -> Authenticator:

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
 from django.http import HttpRequest, HttpResponse
@@ -11,6 +12,7 @@ from django_otp import login as otp_login
 from accounts import services
 from accounts.decorators import current_patient, patient_required
 from accounts.forms import CodeForm, EmailForm, ProfileForm
+from accounts.models import User
 from clinic.client_address import client_address
 
 SESSION_EMAIL = "login_email"
@@ -31,17 +33,18 @@ def login_start(request: HttpRequest) -> HttpResponse:
     status = 200
     if request.method == "POST" and form.is_valid():
         email = services.normalize_email(form.cleaned_data["email"])
+        next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
         try:
             services.request_login_code(email=email, client_address=client_address(request))
-        except services.TooManyRequests as error:
+        except services.TooManyCodeEmails as error:
+            # Codes were sent already: the newest one in the mailbox still works.
+            messages.warning(request, error.message)
+            return _go_to_code_step(request, email, next_url)
+        except services.LoginError as error:
             form.add_error(None, error.message)
             status = error.http_status
         else:
-            request.session[SESSION_EMAIL] = email
-            next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
-            if next_url:
-                request.session[SESSION_NEXT] = next_url
-            return redirect("accounts:login-verify")
+            return _go_to_code_step(request, email, next_url)
     return render(
         request,
         "accounts/login.html",
@@ -50,6 +53,13 @@ def login_start(request: HttpRequest) -> HttpResponse:
         {"form": form, "next": request.POST.get("next") or request.GET.get("next", "")},
         status=status,
     )
+
+
+def _go_to_code_step(request: HttpRequest, email: str, next_url: str | None) -> HttpResponse:
+    request.session[SESSION_EMAIL] = email
+    if next_url:
+        request.session[SESSION_NEXT] = next_url
+    return redirect("accounts:login-verify")
 
 
 @require_http_methods(["GET", "POST"])
@@ -83,6 +93,9 @@ def login_verify(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
+    """Sign out; with ``everywhere``, also every other session and every API token."""
+    if request.POST.get("everywhere") and isinstance(request.user, User):
+        services.sign_out_everywhere(user=request.user)
     auth_logout(request)
     return redirect("home")
 

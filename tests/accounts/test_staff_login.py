@@ -11,6 +11,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth.models import Permission
 from django.core import mail
 from django.db import IntegrityError
+from django.test import Client
 from django.urls import reverse
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.oath import totp
@@ -163,15 +164,36 @@ def test_the_right_password_alone_signs_nobody_in(client, staff):
     )
 
 
-def test_password_attempts_are_limited_per_email(client, staff):
+def test_ten_wrong_passwords_lock_out_the_address_that_sent_them(client, staff, frozen_now):
     for _ in range(10):
         enter_password(client, password="wrong-password")
+        frozen_now.shift(31)  # past the growing wait, which stops at 30 seconds
 
     response = enter_password(client)
 
     assert response.status_code == 429
     assert "Too many attempts" in response.text
     assert signed_in_user_id(client) is None
+
+
+def test_wrong_passwords_from_elsewhere_only_make_the_owner_wait(client, staff, frozen_now):
+    attacker = Client(REMOTE_ADDR="198.51.100.66")
+    for _ in range(10):
+        frozen_now.shift(31)  # each guess counted, not refused inside the wait
+        assert enter_password(attacker, password="wrong-password").status_code == 400
+    mail_before = len(mail.outbox)
+
+    waiting = enter_password(client)
+    frozen_now.shift(31)
+    after_the_wait = enter_password(client)
+
+    assert waiting.status_code == 429
+    assert "Please wait" in waiting.text
+    assert after_the_wait["Location"] == reverse("staff:login-enrol")  # no app set up yet
+    # The owner was told about the guessing, once.
+    assert mail_before == 1
+    assert mail.outbox[0].to == [staff.email]
+    assert "Wrong passwords" in str(mail.outbox[0].subject)
 
 
 def test_a_signed_in_staff_member_is_sent_on_from_the_sign_in_page(client, staff):

@@ -7,11 +7,12 @@ import time
 from typing import Any
 
 import pytest
+import time_machine
 from django.core.cache import cache
 from django.test import Client
 from rest_framework.test import APIClient
 
-from accounts.services import CODE_REQUESTS_PER_EMAIL
+from accounts.services import CODE_EMAILS_PER_TARGET
 from clinic.api.models import IdempotencyKey
 from clinic.api.parsers import MAX_DEPTH
 from tests.api.helpers import assert_problem, client_for, new_key, post_booking
@@ -305,16 +306,18 @@ def test_code_verifications_share_the_sign_in_limits(settings):
     settings.API_THROTTLE_RATES = {"auth_address": "100/hour", "auth_email": "2/hour"}
     client = APIClient()
 
-    for _attempt in range(2):
-        response = client.post(
-            "/api/v1/auth/otp/verify",
-            {"email": "ada@example.com", "code": "000000"},
-            format="json",
+    with time_machine.travel("2026-03-04 08:00Z", tick=False) as clock:
+        for _attempt in range(2):
+            response = client.post(
+                "/api/v1/auth/otp/verify",
+                {"email": "ada@example.com", "code": "000000"},
+                format="json",
+            )
+            assert_problem(response, 400, "wrong_code")
+            clock.shift(5)  # past the wait after a wrong code
+        over = client.post(
+            "/api/v1/auth/otp/verify", {"email": "ada@example.com", "code": "000000"}, format="json"
         )
-        assert_problem(response, 400, "wrong_code")
-    over = client.post(
-        "/api/v1/auth/otp/verify", {"email": "ada@example.com", "code": "000000"}, format="json"
-    )
 
     assert_throttled(over)
 
@@ -350,16 +353,20 @@ def test_the_counts_are_kept_where_every_worker_process_sees_them(settings):
     }
 
 
-def test_the_code_service_limits_requests_per_email_when_the_api_allows_more(settings):
+def test_the_code_service_limits_emails_per_address_when_the_api_allows_more(settings):
     settings.API_THROTTLE_RATES = {"auth_address": "1000/hour", "auth_email": "1000/hour"}
-    limit = CODE_REQUESTS_PER_EMAIL[0]
+    limit, per = CODE_EMAILS_PER_TARGET
 
-    answers = [request_code("ada@example.com").status_code for _request in range(limit)]
-    over = request_code("ada@example.com")
+    with time_machine.travel("2026-03-04 08:00Z", tick=False) as clock:
+        answers = []
+        for _request in range(limit):
+            answers.append(request_code("ada@example.com").status_code)
+            clock.shift(61)  # past the resend cooldown, so that each one sends
+        over = request_code("ada@example.com")
 
     assert answers == [202] * limit
-    assert_problem(over, 429, "too_many_requests")
-    assert 0 < int(over["Retry-After"]) <= CODE_REQUESTS_PER_EMAIL[1].total_seconds()
+    assert_problem(over, 429, "too_many_code_emails")
+    assert 0 < int(over["Retry-After"]) <= per.total_seconds()
 
 
 # --- Write limits -------------------------------------------------------------------------
