@@ -16,6 +16,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.api_tokens import revoke_token
 from accounts.models import ApiToken, Authenticator, Patient, User
+from accounts.protection import has_acted
+from accounts.services import deactivate_user
 
 
 def _normalized_unique_email(form: "forms.ModelForm[User]") -> str:
@@ -87,6 +89,25 @@ class UserAdmin(DjangoUserAdmin[User]):
     ordering = ("email",)
     readonly_fields = ("last_login", "date_joined")
 
+    actions = ["deactivate"]
+
+    def has_delete_permission(self, request: HttpRequest, obj: User | None = None) -> bool:
+        # Whoever appears in the audit trail stays, deactivated (accounts.protection).
+        if obj is not None and has_acted(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def get_actions(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        actions = super().get_actions(request, *args, **kwargs)
+        actions.pop("delete_selected", None)  # one by one, where has_delete_permission says
+        return actions
+
+    @admin.action(description="Deactivate the selected users (they can no longer sign in)")
+    def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        for user in queryset:
+            deactivate_user(user=user)
+        self.message_user(request, f"Deactivated {queryset.count()} users.", messages.SUCCESS)
+
     def get_inline_instances(self, request: HttpRequest, obj: User | None = None) -> Any:
         # The add page asks only for the login; the patient profile comes after.
         return super().get_inline_instances(request, obj) if obj is not None else []
@@ -104,7 +125,7 @@ class PatientAdmin(admin.ModelAdmin[Patient]):
     search_fields = ("full_name", "user__email", "phone")
     list_filter = ("created_at",)
     autocomplete_fields = ("user",)
-    readonly_fields = ("created_at",)
+    readonly_fields = ("created_at", "erased_at")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Patient | None = None) -> Any:
         # Moving a profile, with its appointments, to another login is not an edit.

@@ -89,6 +89,9 @@ class Patient(models.Model):
     # Encrypted at rest (clinic.encryption): it is read and shown, never searched in SQL.
     date_of_birth = EncryptedDateField(null=True, blank=True, validators=[validate_date_of_birth])
     created_at = models.DateTimeField(auto_now_add=True)
+    # When the patient's personal data was erased on their request (appointments.erasure):
+    # the appointments stay, with their dates, doctors and statuses, and no one's name.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["full_name"]

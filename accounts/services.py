@@ -213,6 +213,13 @@ def sign_out_everywhere(*, user: User) -> None:
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
+def deactivate_user(*, user: User) -> None:
+    """End ``user``'s access and keep the account (and with it who did what): no sign-in,
+    no session, no API token works any more."""
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    sign_out_everywhere(user=user)
+
+
 def purge_pending_accounts(now: dt.datetime | None = None) -> int:
     """Delete the accounts made for addresses that asked for a code and never signed in
     (no sign-in, no password, no patient profile, not staff) after

@@ -24,7 +24,9 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.models import User
+from accounts.admin import PatientAdmin
+from accounts.models import Patient, User
+from appointments.erasure import ErasureRefused, erase_patient
 from appointments.models import CANCELLED_STATUSES, Appointment, Notification
 from appointments.services import cancel_appointment
 from clinic.errors import DomainError
@@ -266,3 +268,34 @@ class AppointmentAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-hist
 
 def plural(count: int) -> str:
     return f"{count} appointment" if count == 1 else f"{count} appointments"
+
+
+# A patient's erasure needs their appointments, which accounts.admin cannot name (layers):
+# the patient admin is registered again here with the action.
+admin.site.unregister(Patient)
+
+
+@admin.register(Patient)
+class PatientWithErasureAdmin(PatientAdmin):
+    actions = ["erase_personal_data"]
+
+    @admin.action(description="Erase the personal data of the selected patients (keeps records)")
+    def erase_personal_data(self, request: HttpRequest, queryset: QuerySet[Patient]) -> None:
+        erased = 0
+        for patient in queryset.select_related("user"):
+            try:
+                erase_patient(patient=patient, erased_by=_acting(request))
+            except ErasureRefused as error:
+                self.message_user(request, f"Patient {patient.pk}: {error.message}", messages.ERROR)
+            else:
+                erased += 1
+        if erased:
+            self.message_user(
+                request,
+                f"Erased the personal data of {erased} patients; their appointment records stay.",
+                messages.SUCCESS,
+            )
+
+
+def _acting(request: HttpRequest) -> User | None:
+    return request.user if isinstance(request.user, User) else None

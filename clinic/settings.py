@@ -83,6 +83,10 @@ if not DEBUG:
         raise ImproperlyConfigured("DEBUG is off: set ALLOWED_HOSTS (comma-separated).")
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
+# The TLS proxies and load balancers in front of gunicorn (addresses or networks, e.g.
+# "10.0.0.0/8,127.0.0.1"): only a request from one of them has its client address read
+# from X-Forwarded-For (clinic/client_address.py). None by default: the header is ignored.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 
 INSTALLED_APPS = [
@@ -240,6 +244,10 @@ Q_CLUSTER = {
 # Sending one email is tried this often (backoff 1, 5, 25 minutes) before it is marked
 # failed for staff to see.
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 4)
+
+# Appointment records (and their audit trail) are kept at least this many years; nothing
+# in the app deletes them (docs/security.md, "Retention and erasure").
+RETENTION_YEARS = env_int("RETENTION_YEARS", 7)
 
 # Reminders go out this many minutes before an appointment (default: 24 h and 2 h).
 REMINDER_OFFSETS_MINUTES = [int(m) for m in env_list("REMINDER_OFFSETS_MINUTES", "1440,120")]

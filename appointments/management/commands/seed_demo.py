@@ -30,6 +30,7 @@ from simple_history.utils import bulk_create_with_history
 
 from accounts.models import Patient, User
 from appointments.models import Appointment, Status
+from clinic.audit import rewriting_history
 from scheduling.availability import (
     BookingWindow,
     DateHours,
@@ -413,7 +414,13 @@ def demo_data_exists() -> bool:
 
 
 def remove_demo_data() -> None:
-    """Delete every demo row, appointments and their audit records first."""
+    """Delete every demo row, appointments and their audit records first: the one path
+    that deletes appointments and history, and only demo ones (clinic/audit.py)."""
+    with rewriting_history():
+        _remove_demo_rows()
+
+
+def _remove_demo_rows() -> None:
     doctor_ids = list(Doctor.objects.filter(clinic__in=demo_clinics()).values_list("pk", flat=True))
     of_demo = Q(doctor_id__in=doctor_ids) | Q(patient__in=demo_patients_query())
     history_model = Appointment.history.model

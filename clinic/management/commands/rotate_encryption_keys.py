@@ -6,8 +6,9 @@ from typing import Any
 
 from django.apps import apps
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import connection, models, transaction
+from django.db import connection, models
 
+from clinic.audit import rewriting_history
 from clinic.encryption import EncryptedMixin, is_under_first_key, rotate
 
 BATCH = 500
@@ -64,7 +65,8 @@ class Command(BaseCommand):
         last_pk: Any = None
         while True:
             where = f"WHERE {pk} > %s " if last_pk is not None else ""
-            with transaction.atomic(), connection.cursor() as cursor:
+            # History copies too: the same text under the new key (clinic/audit.py).
+            with rewriting_history(), connection.cursor() as cursor:
                 cursor.execute(
                     f"SELECT {pk}, {listed} FROM {table} {where}ORDER BY {pk} LIMIT %s",  # noqa: S608
                     [last_pk, batch] if last_pk is not None else [batch],
