@@ -1,6 +1,6 @@
 from django import forms
 
-from accounts.validators import validate_date_of_birth, validate_phone
+from accounts.validators import validate_date_of_birth, validate_person_name, validate_phone
 
 
 class EmailForm(forms.Form):
@@ -36,7 +36,10 @@ class CodeForm(forms.Form):
 
 class ProfileForm(forms.Form):
     full_name = forms.CharField(
-        label="Full name", max_length=200, widget=forms.TextInput(attrs={"autocomplete": "name"})
+        label="Full name",
+        max_length=200,
+        validators=[validate_person_name],
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     phone = forms.CharField(
         label="Phone number",

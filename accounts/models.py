@@ -10,7 +10,7 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key, key_validator
 from django_otp.util import random_number_token
 
-from accounts.validators import validate_date_of_birth, validate_phone
+from accounts.validators import validate_date_of_birth, validate_person_name, validate_phone
 from clinic.encryption import EncryptedCharField, EncryptedDateField
 
 
@@ -84,7 +84,7 @@ class Patient(models.Model):
     """
 
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient")
-    full_name = models.CharField(max_length=200, blank=True)
+    full_name = models.CharField(max_length=200, blank=True, validators=[validate_person_name])
     phone = models.CharField(max_length=40, blank=True, validators=[validate_phone])
     # Encrypted at rest (clinic.encryption): it is read and shown, never searched in SQL.
     date_of_birth = EncryptedDateField(null=True, blank=True, validators=[validate_date_of_birth])

@@ -6,6 +6,7 @@ import datetime as dt
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 validate_phone = RegexValidator(
     regex=r"^\+?[\d\s()./-]{6,30}$",
@@ -14,6 +15,22 @@ validate_phone = RegexValidator(
 )
 
 EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
+
+
+def validate_person_name(value: str) -> None:
+    """A name goes into email headers ("Ada Lovelace" <ada@...>): a line break or other
+    control character would break the header (and every email to the patient would fail),
+    and MIME encoded-word syntax (``=?utf-8?q?...?=``) would be decoded by mail programs
+    into something else than what was typed."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in value):
+        raise ValidationError(
+            _("A name cannot contain line breaks or other control characters."),
+            code="name_control_characters",
+        )
+    if "=?" in value and "?=" in value:
+        raise ValidationError(
+            _("A name cannot contain “=?” followed by “?=”."), code="name_encoded_word"
+        )
 
 
 def validate_date_of_birth(value: dt.date) -> None:

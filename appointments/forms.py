@@ -10,6 +10,8 @@ from typing import Any
 
 from django import forms
 
+from clinic.dates import validate_date_in_range, validate_instant_in_range
+
 REASON_MAX_LENGTH = 500
 
 
@@ -37,6 +39,8 @@ class AwareDateTimeField(forms.Field):
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         if parsed.tzinfo is None or parsed.utcoffset() is None:
             raise forms.ValidationError(self.error_messages["naive"], code="naive")
+        # Before turning it into UTC, which overflows at the edges of Python's dates.
+        validate_instant_in_range(parsed)
         return parsed.astimezone(dt.UTC)
 
 
@@ -92,6 +96,7 @@ class WeekForm(forms.Form):
 
     week = forms.DateField(
         required=False,
+        validators=[validate_date_in_range],
         input_formats=["%Y-%m-%d"],
         error_messages={"invalid": "Give the week as a date, e.g. 2026-03-09."},
     )

@@ -2,9 +2,10 @@
 
 from django import forms
 
-from accounts.validators import validate_date_of_birth, validate_phone
+from accounts.validators import validate_date_of_birth, validate_person_name, validate_phone
 from appointments.forms import REASON_MAX_LENGTH, AwareDateTimeField
 from appointments.models import Status
+from clinic.dates import validate_date_in_range
 
 
 class CalendarQueryForm(forms.Form):
@@ -16,6 +17,7 @@ class CalendarQueryForm(forms.Form):
     )
     date = forms.DateField(
         required=False,
+        validators=[validate_date_in_range],
         input_formats=["%Y-%m-%d"],
         error_messages={"invalid": "Give the date as YYYY-MM-DD, e.g. 2026-03-09."},
     )
@@ -54,7 +56,9 @@ class PatientSearchForm(forms.Form):
 
 class NewPatientForm(forms.Form):
     email = forms.EmailField(label="Email", help_text="The patient signs in with a code sent here.")
-    full_name = forms.CharField(label="Full name", max_length=200)
+    full_name = forms.CharField(
+        label="Full name", max_length=200, validators=[validate_person_name]
+    )
     phone = forms.CharField(label="Phone", max_length=40, validators=[validate_phone])
     date_of_birth = forms.DateField(
         label="Date of birth",
@@ -70,7 +74,9 @@ class StaffBookingQueryForm(forms.Form):
     the week of free times to show, and the chosen time."""
 
     type = forms.IntegerField(required=False, min_value=1)
-    week = forms.DateField(required=False, input_formats=["%Y-%m-%d"])
+    week = forms.DateField(
+        required=False, input_formats=["%Y-%m-%d"], validators=[validate_date_in_range]
+    )
     start = AwareDateTimeField(required=False)
 
 

@@ -12,6 +12,7 @@ and actions alike. The rules for cancelling and marking attendance live in
 import datetime as dt
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
@@ -45,6 +46,7 @@ from appointments.staff_forms import (
     StaffCancelForm,
 )
 from appointments.views import describe, query_url
+from clinic.dates import validate_date_in_range
 from clinic.errors import DomainError
 from clinic.htmx import HtmxHttpRequest, wants_fragment
 from scheduling.models import AppointmentType, Clinic, Doctor
@@ -145,7 +147,8 @@ def cancel_day(request: HttpRequest, doctor_id: int, day: str) -> HttpResponse:
     doctor = staff_doctor_or_404(request.user, doctor_id)
     try:
         local_day = dt.date.fromisoformat(day)
-    except ValueError as missing:
+        validate_date_in_range(local_day)
+    except (ValueError, ValidationError) as missing:
         raise Http404("No such day.") from missing
 
     form = SickDayForm(request.POST if request.method == "POST" else None)

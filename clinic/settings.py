@@ -126,6 +126,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # A NUL in a query or a form is a 400 before any view reads it (clinic/middleware.py).
+    "clinic.middleware.RejectNulMiddleware",
     # Idle and absolute session lifetimes (accounts/sessions.py); after the messages,
     # which say why a session ended.
     "accounts.sessions.SessionTimeoutMiddleware",

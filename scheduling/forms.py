@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 
+from clinic.dates import validate_date_in_range
 from scheduling.models import Weekday
 
 
@@ -35,8 +36,16 @@ class IntervalChangeForm(IntervalForm):
 
 
 class TimeOffForm(forms.Form):
-    start_date = forms.DateField(label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(label="Until", widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(
+        label="From",
+        validators=[validate_date_in_range],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+    end_date = forms.DateField(
+        label="Until",
+        validators=[validate_date_in_range],
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
     start_time = forms.TimeField(
         label="From time",
         required=False,
@@ -68,7 +77,9 @@ class TimeOffForm(forms.Form):
 
 
 class ExtraHoursForm(forms.Form):
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(
+        validators=[validate_date_in_range], widget=forms.DateInput(attrs={"type": "date"})
+    )
     start_time = forms.TimeField(label="From", widget=time_input())
     end_time = forms.TimeField(label="To", widget=time_input())
 

@@ -84,10 +84,13 @@ def test_someone_who_never_acted_can_still_be_deleted():
 def test_the_database_refuses_to_change_or_delete_a_history_row(appointment):
     table = Appointment.history.model._meta.db_table
 
-    for statement in (f"UPDATE {table} SET status = 'completed'", f"DELETE FROM {table}"):  # noqa: S608
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(statement)
+    for statement in (f"UPDATE {table} SET status = 'completed'", f"DELETE FROM {table}"):
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(statement)
 
     assert appointment.history.count() == 1
 
@@ -205,7 +208,8 @@ def test_erasing_a_patient_keeps_the_record_and_removes_who_and_why(doctor, froz
     user = User.objects.get(pk=patient.user_id)
     assert (patient.full_name, patient.phone, patient.date_of_birth) == (ERASED_NAME, "", None)
     assert patient.erased_at is not None
-    assert user.email.endswith("@erased.invalid") and not user.is_active
+    assert user.email.endswith("@erased.invalid")
+    assert not user.is_active
     kept = Appointment.objects.get(pk=appointment.pk)
     assert (kept.doctor, kept.starts_at, kept.status) == (
         doctor,
@@ -230,10 +234,10 @@ def test_an_erased_patient_leaves_nothing_of_theirs_in_any_table(doctor, frozen_
 
     erase_patient(patient=patient, erased_by=None)
 
-    dump = []
+    dump: list[str] = []
     with connection.cursor() as cursor:
         for table in connection.introspection.table_names():
-            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")  # noqa: S608
+            cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
             dump.extend(str(value) for row in cursor.fetchall() for value in row)
     everything = "\n".join(dump)
     for trace in ("ada@example.com", "Ada Lovelace"):

@@ -8,6 +8,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema_field
 from rest_framework import serializers
 
+from clinic.dates import EARLIEST_DATE, LATEST_DATE
+
 
 @extend_schema_field(OpenApiTypes.DATETIME)
 class AwareDateTimeField(serializers.Field[dt.datetime, dt.datetime, str, Any]):
@@ -37,13 +39,6 @@ class AwareDateTimeField(serializers.Field[dt.datetime, dt.datetime, str, Any]):
 
     def to_representation(self, value: dt.datetime) -> str:
         return value.isoformat()
-
-
-# Far wider than any clinic needs, and narrow enough that a local date's midnight, in
-# any zone, and the day after it stay inside Python's dates: 0001-01-01 and 9999-12-31
-# overflow when turned into UTC instants, and bad input must not be a 500.
-EARLIEST_DATE = dt.date(1900, 1, 1)
-LATEST_DATE = dt.date(2999, 12, 31)
 
 
 class LocalDateField(serializers.DateField):

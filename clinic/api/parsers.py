@@ -1,4 +1,5 @@
-"""The API's JSON parser: DRF's, refusing bodies that would overflow the stack."""
+"""The API's JSON parser: DRF's, refusing bodies that would overflow the stack or hold a
+NUL character."""
 
 from typing import Any
 
@@ -22,6 +23,8 @@ class JSONParser(parsers.JSONParser):
             raise ParseError(_too_deep()) from error
         if _depth(data) > MAX_DEPTH:
             raise ParseError(_too_deep())
+        if _holds_nul(data):
+            raise ParseError("JSON parse error - a string holds a NUL character (\\u0000).")
         return data
 
 
@@ -46,3 +49,20 @@ def _depth(data: Any) -> int:
             break
         stack.extend((child, level + 1) for child in children)
     return deepest
+
+
+def _holds_nul(data: Any) -> bool:
+    """Whether a string (a key or a value) anywhere in ``data`` holds a NUL, which no
+    text column of PostgreSQL can store."""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False
