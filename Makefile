@@ -8,6 +8,11 @@ SHELL := bash
 .DEFAULT_GOAL := run
 MAKEFLAGS += --no-print-directory
 
+# The settings default to production (DEBUG off); every command here is development or
+# tests (make run, lint's mypy and migrations check), so it turns DEBUG on explicitly.
+# The tests set it themselves too (tests/settings.py).
+export DEBUG = true
+
 # `python` here is the interpreter .python-version selects through pyenv.
 PYTHON ?= python
 # Where `make test-postgres` runs the suite; pytest-django creates and drops test_<name>.
@@ -45,7 +50,6 @@ timed = @echo "+ $(2)"; TIMEFORMAT='  $(1): %1Rs'; time $(2)
 run: $(INSTALLED)
 	@mkdir -p var
 	$(MANAGE) migrate --no-input
-	$(MANAGE) createcachetable
 # seed_demo does nothing when demo data exists already.
 	$(MANAGE) seed_demo
 	@echo
