@@ -16,8 +16,7 @@ pytestmark = pytest.mark.django_db
 def policy(response) -> dict[str, list[str]]:
     header = response["Content-Security-Policy"]
     return {
-        name: values
-        for name, *values in (directive.split() for directive in header.split(";"))
+        name: values for name, *values in (directive.split() for directive in header.split(";"))
     }
 
 

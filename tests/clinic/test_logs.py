@@ -8,7 +8,6 @@ import re
 
 import pytest
 from django.conf import settings
-from django.test import Client
 from django.urls import reverse
 
 from appointments.models import Appointment
