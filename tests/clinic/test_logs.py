@@ -5,6 +5,7 @@ import io
 import json
 import logging
 import re
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -42,7 +43,7 @@ def log_output():
         root.setLevel(level)
 
 
-def lines(buffer: io.StringIO) -> list[dict]:
+def lines(buffer: io.StringIO) -> list[dict[str, Any]]:
     return [json.loads(line) for line in buffer.getvalue().splitlines()]
 
 
@@ -51,7 +52,7 @@ def test_the_console_handler_writes_json_lines_with_the_request_context():
 
     assert isinstance(console.formatter, JsonFormatter)
     assert any(isinstance(f, RequestContextFilter) for f in console.filters)
-    assert settings.LOGGING["loggers"]["django"]["handlers"] == []
+    assert settings.LOGGING["loggers"]["django"]["handlers"] == []  # type: ignore[index]
 
 
 def test_the_workers_library_logs_through_the_same_handler():
