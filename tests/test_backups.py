@@ -43,7 +43,7 @@ def script(name: str, *arguments: str, **env: str) -> subprocess.CompletedProces
     )
 
 
-def rows(url: str) -> dict[str, list[tuple]]:
+def rows(url: str) -> dict[str, list[tuple[object, ...]]]:
     with psycopg.connect(url) as database:
         return {
             table: database.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
