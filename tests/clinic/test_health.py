@@ -13,6 +13,7 @@ from tests.conftest import free_port
 SCHEDULE_MIGRATIONS = (
     "appointments.migrations.0005_notification_sweep_schedule",
     "clinic.api.migrations.0002_purge_schedule",
+    "accounts.migrations.0010_purge_schedule",
 )
 
 
