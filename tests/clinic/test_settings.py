@@ -130,7 +130,7 @@ def test_debug_is_off_unless_it_is_set():
     result = load_settings()
 
     assert result.returncode != 0
-    assert "DEBUG is off: set SECRET_KEY" in result.stderr
+    assert "ImproperlyConfigured: DEBUG is off: set" in result.stderr
 
 
 def test_it_starts_with_no_other_configuration_in_development():
