@@ -8,6 +8,11 @@ SHELL := bash
 .DEFAULT_GOAL := run
 MAKEFLAGS += --no-print-directory
 
+# The settings default to production (DEBUG off); every command here is development or
+# tests (make run, lint's mypy and migrations check), so it turns DEBUG on explicitly.
+# The tests set it themselves too (tests/settings.py).
+export DEBUG = true
+
 # `python` here is the interpreter .python-version selects through pyenv.
 PYTHON ?= python
 # Where `make test-postgres` runs the suite; pytest-django creates and drops test_<name>.
@@ -40,12 +45,11 @@ check_python = $(1) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) el
 # Runs $(2), then says how long it took under the name $(1).
 timed = @echo "+ $(2)"; TIMEFORMAT='  $(1): %1Rs'; time $(2)
 
-.PHONY: run install test test-fast test-sqlite test-postgres lint check-postgres check-redis
+.PHONY: run install lock audit test test-fast test-sqlite test-postgres lint check-postgres check-redis
 
 run: $(INSTALLED)
 	@mkdir -p var
 	$(MANAGE) migrate --no-input
-	$(MANAGE) createcachetable
 # seed_demo does nothing when demo data exists already.
 	$(MANAGE) seed_demo
 	@echo
@@ -54,7 +58,9 @@ run: $(INSTALLED)
 	@echo "patient@example.com signs in with an emailed code, and mail is printed below."
 	@echo "Ctrl-C stops the web server and the worker."
 	@echo
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --procfile Procfile
+# The Procfile's gunicorn (gunicorn.conf.py) with two workers that reload on changes.
+	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_CONCURRENCY=2 GUNICORN_RELOAD=true \
+		$(BIN)/honcho start --procfile Procfile
 
 install: $(INSTALLED)
 
@@ -63,10 +69,45 @@ $(BIN)/python:
 	@$(call check_python,$(PYTHON))
 	$(PYTHON) -m venv $(VENV)
 
-$(INSTALLED): requirements.txt requirements-dev.txt | $(BIN)/python
+# Installs the lock file: every package, transitive ones included, at the pinned version
+# and with its hash checked, so that what CI tests is what was locked.
+$(INSTALLED): requirements-dev.lock | $(BIN)/python
 	@$(call check_python,$(BIN)/python) || { echo "Remove $(VENV) and run make again." >&2; exit 1; }
-	$(BIN)/python -m pip install --disable-pip-version-check --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --disable-pip-version-check --quiet --require-hashes \
+		-r requirements-dev.lock
 	@touch $@
+
+# The lock files, compiled from requirements-dev.txt and requirements.txt (the direct
+# dependencies, pinned) for every platform and Python 3.12 or newer: requirements-dev.lock
+# for `make install` and CI, requirements.lock for the Dockerfile. The runtime lock is
+# constrained by the development one, so the image runs the versions the tests ran.
+# Run it after changing a requirements file; it needs PyPI.
+UV_COMPILE = $(BIN)/uv pip compile --quiet --generate-hashes --universal \
+	--python-version 3.12 --custom-compile-command "make lock"
+lock: | $(BIN)/python
+	@test -x $(BIN)/uv || $(BIN)/python -m pip install --quiet "$$(grep -E '^uv==' requirements-dev.txt)"
+	$(UV_COMPILE) requirements-dev.txt -o requirements-dev.lock
+	$(UV_COMPILE) requirements.txt --constraint requirements-dev.lock -o requirements.lock
+
+# Known vulnerabilities in the locked packages (pip-audit), from PyPI's advisory data
+# (AUDIT_SERVICE=osv for OSV's).
+# Without network access to it pip-audit cannot tell, and this says so and fails: an
+# audit that did not happen is never reported as "no known vulnerabilities".
+AUDIT_SERVICE ?= pypi
+audit: $(INSTALLED)
+	@for lock in requirements.lock requirements-dev.lock; do \
+		echo "+ pip-audit --requirement $$lock"; \
+		output=$$($(BIN)/pip-audit --requirement $$lock --require-hashes --disable-pip \
+			--vulnerability-service $(AUDIT_SERVICE) \
+			--progress-spinner off 2>&1) && status=0 || status=$$?; \
+		if [[ $$status -ne 0 ]] && grep -qiE "connection|resolve|timed? ?out|network|unreachable|ServiceError" <<<"$$output"; then \
+			tail -n 3 <<<"$$output"; \
+			echo "NOT AUDITED: pip-audit could not reach its vulnerability database (above)." >&2; \
+			exit 2; \
+		fi; \
+		echo "$$output"; \
+		[[ $$status -eq 0 ]] || exit $$status; \
+	done
 
 # PostgreSQL first, so that a missing server fails in seconds rather than after the
 # SQLite run; lint next; the PostgreSQL run last, so that its summary closes the output.

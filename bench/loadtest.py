@@ -117,7 +117,6 @@ def prepare_database(environment: dict[str, str], clients: int) -> dict[str, obj
     from scheduling.models import Doctor
 
     call_command("migrate", verbosity=0)
-    call_command("createcachetable", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("seed_demo", allow_without_debug=True, verbosity=1)
 

@@ -1,8 +1,11 @@
 """Settings for the clinic appointment system.
 
-Everything comes from the environment, with development defaults that work on a fresh
-checkout: SQLite in ``var/``, mail printed on the console, DEBUG on. With DEBUG off the
-process refuses to start unless a real SECRET_KEY and ALLOWED_HOSTS are given.
+Everything comes from the environment. DEBUG is off unless DEBUG says otherwise, and with
+it off the process refuses to start unless a real SECRET_KEY and ALLOWED_HOSTS are given:
+a deployment that forgot a variable fails at start, never runs in development mode. The
+development commands (``make run``, the Makefile's other targets) and the tests
+(``tests/settings.py``) turn DEBUG on explicitly; the rest of the defaults suit them:
+SQLite in ``var/``, mail printed on the console.
 """
 
 import os
@@ -14,6 +17,7 @@ import dj_database_url
 import django_stubs_ext
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 
 from clinic.mailers import mailers_from_url
 
@@ -44,7 +48,8 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DEBUG", True)
+# Production unless told otherwise (issue 11): see the module docstring.
+DEBUG = env_bool("DEBUG", False)
 
 DEVELOPMENT_SECRET_KEY = "development-only-insecure-secret-key"  # noqa: S105 (refused below)
 SECRET_KEY = env_str("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
@@ -118,8 +123,19 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Operations (issue 11): first the request id every log line carries, then TRACE
+    # refused and /healthz and /readyz answered before anything reads the Host header or
+    # redirects to HTTPS (a probe asks the container's own address, over plain HTTP).
+    "clinic.middleware.RequestIdMiddleware",
+    "clinic.middleware.RefuseTraceMiddleware",
+    "clinic.health.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Operations (issue 11): the Content-Security-Policy (SECURE_CSP) on every page, and
+    # no-store on every answer that may carry patient data (static files, answered by
+    # WhiteNoise above, keep their long caching).
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "clinic.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -179,6 +195,49 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": str(Path(tempfile.gettempdir()) / f"clinic-test-{os.getpid()}.sqlite3")
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# --- PostgreSQL: no query waits without end (operations, issue 11) -------------------
+# Every connection starts with these limits (milliseconds; 0: not sent, so the role's or
+# the server's own setting applies), so that a stalled database, a runaway query or a
+# forgotten transaction answers "unavailable, try again" (503, clinic/error_pages.py)
+# well inside gunicorn's 60 s timeout instead of hanging the worker until it is killed:
+# - statement_timeout: one statement at most this long (migrations that rewrite a big
+#   table: run them with PG_STATEMENT_TIMEOUT_MS=0);
+# - lock_timeout: any lock wait (clinic.locking sets a shorter one, DB_LOCK_TIMEOUT_MS,
+#   for the booking locks);
+# - idle_in_transaction_session_timeout: a transaction left open and idle, which holds
+#   its locks, is ended by the server; longer than the worker's SMTP send (10 s), which
+#   happens inside the transaction that holds its outbox row.
+# They travel as a startup parameter (libpq ``options``), which PgBouncer in transaction
+# pooling mode refuses: there, set all three to 0 and put the same values on the role
+# (ALTER ROLE ... SET statement_timeout = ..., docs/operations.md).
+PG_CONNECT_TIMEOUT_SECONDS = env_int("PG_CONNECT_TIMEOUT_SECONDS", 5)
+PG_STATEMENT_TIMEOUT_MS = env_int("PG_STATEMENT_TIMEOUT_MS", 30_000)
+PG_LOCK_TIMEOUT_MS = env_int("PG_LOCK_TIMEOUT_MS", 10_000)
+PG_IDLE_IN_TRANSACTION_TIMEOUT_MS = env_int("PG_IDLE_IN_TRANSACTION_TIMEOUT_MS", 60_000)
+
+
+def postgres_startup_options(timeouts: dict[str, int], given: str = "") -> str:
+    """libpq's ``options``: ``-c name=value`` for each limit that is not 0, after any
+    options the DATABASE_URL gave."""
+    settings = [f"-c {name}={value}" for name, value in timeouts.items() if value]
+    return " ".join([given, *settings]).strip()
+
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    _options = DATABASES["default"].setdefault("OPTIONS", {})
+    _options.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_SECONDS)
+    _startup = postgres_startup_options(
+        {
+            "statement_timeout": PG_STATEMENT_TIMEOUT_MS,
+            "lock_timeout": PG_LOCK_TIMEOUT_MS,
+            "idle_in_transaction_session_timeout": PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+        },
+        given=str(_options.get("options", "")),
+    )
+    if _startup:
+        _options["options"] = _startup
+# --- end of PostgreSQL limits -------------------------------------------------------
 
 # A lock not granted within this long is "busy, try again" (clinic.locking), not a wait.
 DB_LOCK_TIMEOUT_MS = env_int("DB_LOCK_TIMEOUT_MS", 3000)
@@ -277,23 +336,56 @@ STORAGES = {
     },
 }
 
-# Transport security (PII): with DEBUG off everything is HTTPS-only.
+# --- Transport security, headers and cookies (operations, issue 11) -----------------
+# With DEBUG off everything is HTTPS-only; `manage.py check --deploy --fail-level
+# WARNING` passes with these values (tests/clinic/test_settings.py runs it).
+# docs/security.md explains each.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
+# The __Host- prefix: a browser keeps such a cookie only if it is Secure, for Path=/ and
+# with no Domain, so neither a sibling subdomain nor a plain-HTTP page can set or
+# overwrite the session or CSRF cookie (cookie tossing). Plain-HTTP development keeps the
+# plain names, which the prefix would make browsers refuse.
+SESSION_COOKIE_NAME = "sessionid" if DEBUG else "__Host-sessionid"
+CSRF_COOKIE_NAME = "csrftoken" if DEBUG else "__Host-csrftoken"
 SECURE_HSTS_SECONDS = 0 if DEBUG else env_int("SECURE_HSTS_SECONDS", 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+# "preload" in the HSTS header allows the domain onto the browsers' built-in HTTPS-only
+# list; it takes a submission at hstspreload.org to get there, and months to leave it:
+# SECURE_HSTS_PRELOAD=false for a domain whose subdomains are not all HTTPS.
+SECURE_HSTS_PRELOAD = not DEBUG and env_bool("SECURE_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (Django's own middleware): scripts, styles, fonts and requests
+# from this origin only, and no inline script or style anywhere, the admin and the API
+# docs included (the Swagger page loads its set-up script as a file, and htmx's own
+# indicator style is off: templates/base.html). `data:` images are Swagger UI's icons.
+# An injected <script> or style="" is refused by the browser; tests/e2e/test_csp.py opens
+# the main pages in Chromium and finds no violation.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "object-src": [CSP.NONE],
+}
+# --- end of transport security, headers and cookies ---------------------------------
+
 SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 60 * 60 * 12)
 # Sessions end after this long without a request (staff, patients), and this long after
 # signing in whatever the activity (accounts/sessions.py).
 STAFF_SESSION_IDLE_SECONDS = env_int("STAFF_SESSION_IDLE_SECONDS", 30 * 60)
 PATIENT_SESSION_IDLE_SECONDS = env_int("PATIENT_SESSION_IDLE_SECONDS", 60 * 60)
 SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", SESSION_COOKIE_AGE)
-X_FRAME_OPTIONS = "DENY"
 
 # Patients log in with a one-time code sent by email (accounts.services).
 OTP_EMAIL_SENDER = DEFAULT_FROM_EMAIL
@@ -313,12 +405,28 @@ OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 SIMPLE_HISTORY_HISTORY_CHANGE_REASON_USE_TEXT_FIELD = True
 SIMPLE_HISTORY_REVERT_DISABLED = True
 
+# --- Logs (operations, issue 11) -----------------------------------------------------
+# JSON lines on standard error, the web processes' and the worker's alike, each with the
+# request id and user id of its request and no personal data (clinic/json_logs.py).
+# gunicorn's own and its access log use the same format (gunicorn.conf.py).
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_context": {"()": "clinic.json_logs.RequestContextFilter"}},
+    "formatters": {"json": {"()": "clinic.json_logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's default handlers for its own records (plain text on the console with
+    # DEBUG, mail to ADMINS without) give way: its records reach the root's.
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }
+# --- end of logs ----------------------------------------------------------------------
 
 # The JSON API at /api/v1/ (clinic/api, and each app's api.py); docs/api.md describes it.
 REST_FRAMEWORK = {
@@ -365,3 +473,17 @@ SPECTACULAR_SETTINGS = {
     ],
     "ENUM_NAME_OVERRIDES": {"AppointmentStatus": "appointments.models.Status"},
 }
+
+# --- Health checks (operations, issue 11) -------------------------------------------
+# /healthz: the process answers (nothing else is asked). /readyz: the database, the
+# cache and the task broker answer, and the worker's schedules exist (clinic/health.py).
+# These are the schedules the migrations make (appointments 0005, api 0002, accounts 0010).
+WORKER_SCHEDULES = [
+    "send due notifications",
+    "purge expired idempotency keys",
+    "purge expired sign-in data",
+]
+# A Redis that does not answer fails a request (503) and /readyz within seconds.
+if REDIS_URL:
+    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 2, "socket_timeout": 2}
+# --- end of health checks -----------------------------------------------------------

@@ -9,10 +9,12 @@ from appointments import api as appointments_api
 from scheduling import api as scheduling_api
 from scheduling import views as scheduling_views
 
-# An API request that fails with a bug, or that Django refuses before any view runs,
-# still gets application/problem+json.
-handler400 = "clinic.api.problems.bad_request"
-handler500 = "clinic.api.problems.server_error"
+# The site's error pages, and application/problem+json under /api/: a bug, a database
+# that is down (503), what Django refuses before any view runs (clinic/error_pages.py).
+handler400 = "clinic.error_pages.bad_request"
+handler403 = "clinic.error_pages.permission_denied"
+handler404 = "clinic.error_pages.page_not_found"
+handler500 = "clinic.error_pages.server_error"
 
 # /api/v1/: the paths are the contract in docs/api.md (a test keeps the two equal).
 api_patterns: list[URLPattern | URLResolver] = [

@@ -13,11 +13,8 @@ from collections.abc import Iterator, Mapping
 from http import HTTPStatus
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.views import defaults
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -159,33 +156,14 @@ def _join(path: str | None, name: str | None) -> str | None:
     return f"{path}.{name}" if path else name
 
 
-def server_error(request: HttpRequest) -> HttpResponse:
-    """``handler500``: a bug in an API view still answers a problem (never an HTML page
-    to a JSON client); the pages keep Django's own 500 page."""
-    if not _is_api(request):
-        return defaults.server_error(request)
-    detail = "Something went wrong on our side. It has been logged; please try again."
-    return _plain_problem(500, "server_error", detail)
-
-
-def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """``handler400``: what Django refuses before any view runs (a body over
-    ``DATA_UPLOAD_MAX_MEMORY_SIZE``, a disallowed host) is a problem under /api/ too."""
-    if not _is_api(request):
-        return defaults.bad_request(request, exception)
-    if isinstance(exception, RequestDataTooBig):
-        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        detail = f"The request body is larger than the {limit:,} bytes allowed."
-        return _plain_problem(413, "request_too_large", detail)
-    return _plain_problem(400, "bad_request", "The request was refused as malformed.")
-
-
-def _is_api(request: HttpRequest) -> bool:
+def is_api(request: HttpRequest) -> bool:
     return request.path.startswith("/api/")
 
 
-def _plain_problem(status: int, code: str, detail: str) -> HttpResponse:
-    """A problem outside DRF (Django's own error handlers)."""
+def plain_problem(
+    status: int, code: str, detail: str, *, headers: dict[str, str] | None = None
+) -> HttpResponse:
+    """A problem outside DRF (Django's own error handlers, clinic/error_pages.py)."""
     body = {
         "type": "about:blank",
         "title": HTTPStatus(status).phrase,
@@ -193,4 +171,4 @@ def _plain_problem(status: int, code: str, detail: str) -> HttpResponse:
         "detail": detail,
         "code": code,
     }
-    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE)
+    return JsonResponse(body, status=status, content_type=PROBLEM_CONTENT_TYPE, headers=headers)

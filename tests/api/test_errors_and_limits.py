@@ -430,16 +430,3 @@ def test_a_bug_in_an_api_view_is_still_a_problem_not_an_html_page(monkeypatch):
     response = client.get("/api/v1/clinics")
 
     assert_problem(response, 500, "server_error")
-
-
-def test_a_bug_in_a_page_keeps_djangos_own_500_page(monkeypatch):
-    def broken(*args: Any, **kwargs: Any) -> Any:
-        raise RuntimeError("a bug")
-
-    monkeypatch.setattr("scheduling.views.render", broken)
-    client = APIClient(raise_request_exception=False)
-
-    response = client.get("/")
-
-    assert response.status_code == 500
-    assert response["Content-Type"].startswith("text/html")

@@ -1,10 +1,13 @@
-"""With DEBUG off, the settings refuse to load until the deployment is configured.
+"""DEBUG is off unless set; with it off, the settings refuse to load until the deployment
+is configured, and the configured production values pass Django's deployment checks.
 
 Settings are read once per process, so each case loads them in a fresh interpreter with
 its own environment.
 """
 
+import json
 import os
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -16,32 +19,68 @@ REAL_ENCRYPTION_KEY = "3bT4f7bQ0sQvX9o8m2r6yWl1cJ5nK8pA0dE2gH4jL6M="
 
 LOAD_SETTINGS = "import django; django.setup(); print('settings loaded')"
 
+# What the tests' own environment may carry and a case must not inherit.
+SETTINGS_VARIABLES = (
+    "DEBUG",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "DATABASE_URL",
+    "EMAIL_URL",
+    "REDIS_URL",
+    "FIELD_ENCRYPTION_KEYS",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_PRELOAD",
+    "PG_STATEMENT_TIMEOUT_MS",
+    "PG_LOCK_TIMEOUT_MS",
+    "PG_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+    "PG_CONNECT_TIMEOUT_SECONDS",
+)
 
-def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
+# A deployment's values: DEBUG off, a real key (check --deploy wants 50 characters or
+# more), a host name, a real mail server.
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": secrets.token_urlsafe(50),
+    "ALLOWED_HOSTS": "clinic.example.com",
+    "EMAIL_URL": "smtp+tls://clinic:secret@smtp.example.com",
+    "FIELD_ENCRYPTION_KEYS": REAL_ENCRYPTION_KEY,
+}
+
+
+def run(arguments: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     # Start from a clean slate: the test process's own settings-related variables
     # (DEBUG, SECRET_KEY, DATABASE_URL...) must not leak into the case under test.
-    names = (
-        "DEBUG",
-        "SECRET_KEY",
-        "ALLOWED_HOSTS",
-        "DATABASE_URL",
-        "EMAIL_URL",
-        "REDIS_URL",
-        "FIELD_ENCRYPTION_KEYS",
-    )
-    base = {key: value for key, value in os.environ.items() if key not in names}
+    base = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
     if env.get("DEBUG") == "false":
         env = {"FIELD_ENCRYPTION_KEYS": REAL_ENCRYPTION_KEY} | env
-    # The command is this interpreter and a constant string: nothing untrusted runs.
+    # The command is this interpreter with our own arguments: nothing untrusted runs.
     return subprocess.run(  # noqa: S603
-        [sys.executable, "-c", LOAD_SETTINGS],
+        [sys.executable, *arguments],
         env=base | {"DJANGO_SETTINGS_MODULE": "clinic.settings"} | env,
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=120,
         check=False,
     )
+
+
+def load_settings(**env: str) -> subprocess.CompletedProcess[str]:
+    return run(["-c", LOAD_SETTINGS], **env)
+
+
+def settings_values(*names: str, **env: str) -> dict[str, object]:
+    """The named settings as the process with ``env`` sees them."""
+    code = (
+        "import json, django; django.setup(); from django.conf import settings; "
+        f"print(json.dumps({{name: getattr(settings, name) for name in {list(names)!r}}}, "
+        "default=str))"
+    )
+    result = run(["-c", code], **env)
+    assert result.returncode == 0, result.stderr
+    values: dict[str, object] = json.loads(result.stdout.splitlines()[-1])
+    return values
 
 
 def test_it_refuses_to_start_without_a_secret_key():
@@ -87,8 +126,15 @@ def test_it_starts_with_a_secret_key_and_allowed_hosts():
     assert "settings loaded" in result.stdout
 
 
-def test_it_starts_with_no_configuration_in_development():
+def test_debug_is_off_unless_it_is_set():
     result = load_settings()
+
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: DEBUG is off: set" in result.stderr
+
+
+def test_it_starts_with_no_other_configuration_in_development():
+    result = load_settings(DEBUG="true")
 
     assert result.returncode == 0, result.stderr
 
@@ -118,7 +164,98 @@ def test_it_refuses_the_development_encryption_key():
 
 
 def test_it_refuses_an_encryption_key_that_is_no_key():
-    result = load_settings(FIELD_ENCRYPTION_KEYS="not-a-key")
+    result = load_settings(DEBUG="true", FIELD_ENCRYPTION_KEYS="not-a-key")
 
     assert result.returncode != 0
     assert "not a Fernet key" in result.stderr
+
+
+def deploy_check(tmp_path, **env: str) -> subprocess.CompletedProcess[str]:
+    # The model checks open the database (SQLite's JSON support): one of the test's own.
+    database = f"sqlite:///{tmp_path / 'check.sqlite3'}"
+    command = ["manage.py", "check", "--deploy", "--fail-level", "WARNING"]
+    return run(command, **PRODUCTION | {"DATABASE_URL": database} | env)
+
+
+def test_the_deployment_checks_pass_with_production_values(tmp_path):
+    result = deploy_check(tmp_path)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_the_deployment_checks_fail_without_the_production_values(tmp_path):
+    # The control: the same check sees what is missing (here HSTS preload).
+    result = deploy_check(tmp_path, SECURE_HSTS_PRELOAD="false")
+
+    assert result.returncode != 0
+    assert "security.W021" in result.stdout + result.stderr
+
+
+def test_production_cookies_are_host_only_and_secure():
+    values = settings_values(
+        "SESSION_COOKIE_NAME",
+        "CSRF_COOKIE_NAME",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+        "SECURE_HSTS_PRELOAD",
+        **PRODUCTION,
+    )
+
+    assert values == {
+        "SESSION_COOKIE_NAME": "__Host-sessionid",
+        "CSRF_COOKIE_NAME": "__Host-csrftoken",
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_HSTS_PRELOAD": True,
+    }
+
+
+def test_development_keeps_plain_cookie_names_for_plain_http():
+    values = settings_values("SESSION_COOKIE_NAME", "CSRF_COOKIE_NAME", DEBUG="true")
+
+    assert values == {"SESSION_COOKIE_NAME": "sessionid", "CSRF_COOKIE_NAME": "csrftoken"}
+
+
+POSTGRES = "postgres://clinic@db.example.com:5432/clinic"
+
+
+def test_postgres_connections_start_with_statement_lock_and_idle_transaction_timeouts():
+    values = settings_values("DATABASES", DEBUG="true", DATABASE_URL=POSTGRES)
+
+    options = values["DATABASES"]["default"]["OPTIONS"]  # type: ignore[index]
+    assert options == {
+        "connect_timeout": 5,
+        "options": "-c statement_timeout=30000 -c lock_timeout=10000 "
+        "-c idle_in_transaction_session_timeout=60000",
+    }
+
+
+def test_each_timeout_comes_from_the_environment_and_zero_leaves_it_to_the_role():
+    values = settings_values(
+        "DATABASES",
+        DEBUG="true",
+        DATABASE_URL=POSTGRES + "?options=-c%20search_path%3Dclinic",
+        PG_STATEMENT_TIMEOUT_MS="5000",
+        PG_LOCK_TIMEOUT_MS="0",
+        PG_IDLE_IN_TRANSACTION_TIMEOUT_MS="20000",
+    )
+
+    options = values["DATABASES"]["default"]["OPTIONS"]  # type: ignore[index]
+    assert options["options"] == (
+        "-c search_path=clinic -c statement_timeout=5000 "
+        "-c idle_in_transaction_session_timeout=20000"
+    )
+
+
+def test_with_every_timeout_zero_no_startup_options_are_sent_as_pgbouncer_needs():
+    values = settings_values(
+        "DATABASES",
+        DEBUG="true",
+        DATABASE_URL=POSTGRES,
+        PG_STATEMENT_TIMEOUT_MS="0",
+        PG_LOCK_TIMEOUT_MS="0",
+        PG_IDLE_IN_TRANSACTION_TIMEOUT_MS="0",
+    )
+
+    assert values["DATABASES"]["default"]["OPTIONS"] == {"connect_timeout": 5}  # type: ignore[index]
