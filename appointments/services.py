@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import phones
 from accounts.models import Patient, User
 from appointments import db_guards, notifications, staff_selectors
 from appointments.exceptions import (
@@ -196,12 +197,17 @@ class EmailTaken(DomainError):
     )
 
 
-def create_patient(*, email: str, full_name: str, phone: str, date_of_birth: dt.date) -> Patient:
+def create_patient(
+    *, email: str, full_name: str, phone: str, date_of_birth: dt.date, region: str
+) -> Patient:
     """Register a patient for the clinic (a booking taken by phone).
 
-    The account gets an unusable password: the patient signs in later with a code
-    emailed to ``email``. Raises ``EmailTaken`` when the address is in use, also when a
-    concurrent registration wins the race (the unique index decides)."""
+    The phone is stored in E.164, read in ``region`` (the clinic's country) when it has
+    no country code; ``ValidationError`` if it is no phone number. The account gets an
+    unusable password: the patient signs in later with a code emailed to ``email``.
+    Raises ``EmailTaken`` when the address is in use, also when a concurrent
+    registration wins the race (the unique index decides)."""
+    phone = phones.normalise(phone, region)
     email = User.objects.normalize_email(email.strip()).lower()
     if User.objects.filter(email=email).exists():
         raise EmailTaken()
@@ -211,7 +217,7 @@ def create_patient(*, email: str, full_name: str, phone: str, date_of_birth: dt.
             return Patient.objects.create(
                 user=user,
                 full_name=full_name.strip(),
-                phone=phone.strip(),
+                phone=phone,
                 date_of_birth=date_of_birth,
             )
     except IntegrityError as error:

@@ -1,8 +1,11 @@
 """Parsing what staff send: the calendar's query string and the detail page's actions."""
 
+from typing import Any
+
 from django import forms
 
-from accounts.validators import validate_date_of_birth, validate_phone
+from accounts import phones
+from accounts.validators import validate_date_of_birth
 from appointments.forms import REASON_MAX_LENGTH, AwareDateTimeField
 from appointments.models import Status
 
@@ -53,9 +56,12 @@ class PatientSearchForm(forms.Form):
 
 
 class NewPatientForm(forms.Form):
+    """A patient registered by staff; the phone is read in ``region`` (the clinic's
+    country) when it has no country code."""
+
     email = forms.EmailField(label="Email", help_text="The patient signs in with a code sent here.")
     full_name = forms.CharField(label="Full name", max_length=200)
-    phone = forms.CharField(label="Phone", max_length=40, validators=[validate_phone])
+    phone = forms.CharField(label="Phone", max_length=40)
     date_of_birth = forms.DateField(
         label="Date of birth",
         validators=[validate_date_of_birth],
@@ -63,6 +69,13 @@ class NewPatientForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Give the date as YYYY-MM-DD, e.g. 1980-01-31."},
     )
+
+    def __init__(self, *args: Any, region: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.region = region
+
+    def clean_phone(self) -> str:
+        return phones.normalise(self.cleaned_data["phone"], self.region)
 
 
 class StaffBookingQueryForm(forms.Form):

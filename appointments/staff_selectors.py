@@ -7,14 +7,17 @@ clinic's appointment or calendar is simply not found.
 """
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.http import urlencode
 
+from accounts import phones
 from accounts.models import Patient, User
 from appointments.models import Appointment, AppointmentQuerySet, Notification, Status
 from scheduling.models import AppointmentType, Clinic, Doctor
@@ -228,18 +231,130 @@ def patients_for_staff(user: User | AnonymousUser) -> QuerySet[Patient]:
     ).distinct()
 
 
+# Dates of birth as staff type them: 1980-01-31, 31.01.1980, 31/1/1980.
+BIRTH_DATE = re.compile(
+    r"(?<!\d)(?:(?P<iso_y>\d{4})-(?P<iso_m>\d{1,2})-(?P<iso_d>\d{1,2})"
+    r"|(?P<d>\d{1,2})[./](?P<m>\d{1,2})[./](?P<y>\d{4}))(?!\d)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PatientQuery:
+    """What a search box's text asks for: words of the name (or email), a phone number,
+    a date of birth. Parsed by ``parse_patient_query``."""
+
+    words: list[str]
+    phone: str
+    born: dt.date | None
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.words or self.phone or self.born)
+
+
+def parse_patient_query(text: str) -> PatientQuery:
+    """Dates of birth first (they look like phone numbers); then either a phone number
+    (only digits and separators) or words."""
+    born = None
+    for match in BIRTH_DATE.finditer(text):
+        parts = match.groupdict()
+        year, month, day = (
+            (parts["iso_y"], parts["iso_m"], parts["iso_d"])
+            if parts["iso_y"]
+            else (parts["y"], parts["m"], parts["d"])
+        )
+        try:
+            born = dt.date(int(year), int(month), int(day))
+        except ValueError:
+            continue
+        text = text.replace(match.group(0), " ")
+    text = " ".join(text.split())
+    if phones.PHONE_LIKE.match(text):
+        return PatientQuery(words=[], phone=text, born=born)
+    return PatientQuery(words=text.split(), phone="", born=born)
+
+
 def search_patients(user: User | AnonymousUser, query: str) -> QuerySet[Patient]:
-    """Of ``patients_for_staff``, those whose name, email or phone contains ``query``
-    (all of them when blank)."""
+    """Of ``patients_for_staff``, those the query finds (all of them when blank):
+
+    - a phone number, however it is spelled, by the keyed hash of its E.164 form
+      (``Patient.phone_lookup``); one without a country code is read in the country of
+      each of the user's clinics and in ``PHONE_DEFAULT_REGION``;
+    - words, in any order, each in the folded name (case and accents ignored,
+      ``Patient.name_search``) or the email;
+    - a date of birth, which narrows either.
+
+    On PostgreSQL trigram indexes serve the ``LIKE '%word%'`` (docs/data-model.md)."""
     patients = patients_for_staff(user).select_related("user").order_by("full_name", "pk")
-    query = query.strip()
-    if query:
+    wanted = parse_patient_query(query)
+    if wanted.born is not None:
+        patients = patients.filter(date_of_birth=wanted.born)
+    if wanted.phone:
+        regions = {*staff_clinics(user).values_list("country", flat=True)}
+        regions.add(settings.PHONE_DEFAULT_REGION)
+        numbers = {phones.normalise_or_none(wanted.phone, region) for region in regions}
+        hashes = [phones.lookup_hash(number) for number in numbers if number]
+        patients = patients.filter(phone_lookup__in=hashes)
+    for word in wanted.words:
         patients = patients.filter(
-            Q(full_name__icontains=query)
-            | Q(user__email__icontains=query)
-            | Q(phone__icontains=query)
+            Q(name_search__contains=phones.fold_name(word)) | Q(user__email__icontains=word)
         )
     return patients
+
+
+def phone_region(user: User | AnonymousUser) -> str:
+    """Where a phone number that staff type without a country code is from: the country
+    of the user's (first) clinic, else ``PHONE_DEFAULT_REGION``."""
+    country: str | None = staff_clinics(user).values_list("country", flat=True).first()
+    return country or settings.PHONE_DEFAULT_REGION
+
+
+@dataclass(frozen=True, slots=True)
+class PatientRecord:
+    """A patient's appointments at the user's clinics: upcoming (booked, ahead, soonest
+    first) and the rest (past and cancelled, newest first), with the attendance counts."""
+
+    upcoming: list[Appointment]
+    past: list[Appointment]
+    attendance: Attendance
+
+
+def patient_record(user: User | AnonymousUser, patient: Patient, now: dt.datetime) -> PatientRecord:
+    """What the staff page of one patient shows. Two queries."""
+    appointments = list(
+        Appointment.objects.filter(
+            patient=patient, doctor__clinic__in=staff_clinics(user).values("pk")
+        )
+        .select_related("doctor__clinic", "appointment_type")
+        .order_by("starts_at", "pk")
+    )
+    upcoming = [a for a in appointments if a.status == Status.BOOKED and a.starts_at > now]
+    past = [a for a in reversed(appointments) if a not in upcoming]
+    statuses = [a.status for a in appointments]
+    return PatientRecord(
+        upcoming=upcoming,
+        past=past,
+        attendance=Attendance(
+            completed=statuses.count(Status.COMPLETED), no_shows=statuses.count(Status.NO_SHOW)
+        ),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StartedBooking:
+    """A phone booking begun from a free time on the calendar: the type (which names the
+    doctor) and the start, carried through finding the patient."""
+
+    appointment_type: AppointmentType
+    starts_at: dt.datetime
+
+    @property
+    def doctor(self) -> Doctor:
+        return self.appointment_type.doctor
+
+    @property
+    def start_param(self) -> str:
+        return self.starts_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def bookable_types_for_staff(user: User | AnonymousUser) -> QuerySet[AppointmentType]:

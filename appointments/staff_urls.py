@@ -14,6 +14,7 @@ urlpatterns = [
     path("appointments/<int:pk>/attendance/", staff_views.attendance, name="attendance"),
     path("patients/", staff_views.patients, name="patients"),
     path("patients/new/", staff_views.new_patient, name="new_patient"),
+    path("patients/<int:patient_id>/", staff_views.patient, name="patient"),
     path("patients/<int:patient_id>/book/", staff_views.book_for_patient, name="book_for_patient"),
     path(
         "doctors/<int:doctor_id>/days/<str:day>/cancel/",

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import staff_required
@@ -185,34 +186,79 @@ def cancel_day(request: HttpRequest, doctor_id: int, day: str) -> HttpResponse:
 @require_GET
 @staff_required
 def patients(request: HttpRequest) -> HttpResponse:
-    """Find a patient who phoned, by name, email or phone."""
+    """Find a patient who phoned: by name (any order, accents ignored), phone (any
+    spelling), email or date of birth. Coming from a free time on the calendar, the
+    booking it started (``?type=&start=``) travels on to the patient chosen."""
     form = PatientSearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     found = staff_selectors.search_patients(request.user, query)
     page = Paginator(found, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
+    offer = _started_booking(request)
+    kept = {"q": query} if query else {}
     context = {
         "form": form,
         "page": page,
-        "page_query": urlencode({"q": query}) if query else "",
+        "page_query": urlencode(kept | _offer_query(offer)),
+        "offer": offer,
+        "offer_query": urlencode(_offer_query(offer)),
     }
     return render(request, "appointments/staff/patients.html", context)
+
+
+@require_GET
+@staff_required
+def patient(request: HttpRequest, patient_id: int) -> HttpResponse:
+    """One patient: contact details, their appointments at the user's clinics (upcoming,
+    then past with their outcome), and the way to book for them."""
+    found = get_object_or_404(
+        staff_selectors.patients_for_staff(request.user).select_related("user"), pk=patient_id
+    )
+    record = staff_selectors.patient_record(request.user, found, timezone.now())
+    return render(request, "appointments/staff/patient.html", {"patient": found, "record": record})
 
 
 @require_http_methods(["GET", "POST"])
 @staff_required
 def new_patient(request: HttpRequest) -> HttpResponse:
-    form = NewPatientForm(request.POST if request.method == "POST" else None)
+    region = staff_selectors.phone_region(request.user)
+    form = NewPatientForm(request.POST if request.method == "POST" else None, region=region)
+    offer = _started_booking(request)
     if request.method == "POST" and form.is_valid():
         try:
-            patient = create_patient(**form.cleaned_data)
+            registered = create_patient(**form.cleaned_data, region=region)
         except EmailTaken as error:
             form.add_error("email", error.message)
         else:
-            messages.success(request, f"Registered {patient.full_name}.")
-            url = reverse("staff_appointments:book_for_patient", args=[patient.pk])
+            messages.success(request, _("Registered %(name)s.") % {"name": registered.full_name})
+            url = reverse("staff_appointments:book_for_patient", args=[registered.pk])
+            if offer is not None:
+                url += "?" + urlencode(_offer_query(offer))
             return HttpResponseRedirect(url, status=303)
     status = 400 if form.errors else 200
-    return render(request, "appointments/staff/new_patient.html", {"form": form}, status=status)
+    context = {"form": form, "offer": offer, "offer_query": urlencode(_offer_query(offer))}
+    return render(request, "appointments/staff/new_patient.html", context, status=status)
+
+
+def _started_booking(request: HttpRequest) -> staff_selectors.StartedBooking | None:
+    """The doctor, type and time a free time on the calendar chose (``?type=&start=``),
+    if they are one of the user's clinics' bookable types; None otherwise."""
+    query = StaffBookingQueryForm(request.GET)
+    if not query.is_valid() or not query.cleaned_data["type"] or not query.cleaned_data["start"]:
+        return None
+    appointment_type = (
+        staff_selectors.bookable_types_for_staff(request.user)
+        .filter(pk=query.cleaned_data["type"])
+        .first()
+    )
+    if appointment_type is None:
+        return None
+    return staff_selectors.StartedBooking(appointment_type, query.cleaned_data["start"])
+
+
+def _offer_query(offer: staff_selectors.StartedBooking | None) -> dict[str, str]:
+    if offer is None:
+        return {}
+    return {"type": str(offer.appointment_type.pk), "start": offer.start_param}
 
 
 @require_http_methods(["GET", "POST"])

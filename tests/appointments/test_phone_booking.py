@@ -60,7 +60,8 @@ def confirm(client, patient, anna, start=MONDAY_10, key="a" * 32):
 # Finding the caller
 
 
-@pytest.mark.parametrize("query", ["pohl", "PETRA@example", "170 1234"])
+# A phone number is found whole, in any spelling (tests/appointments/test_patient_search.py).
+@pytest.mark.parametrize("query", ["pohl", "PETRA@example", "0170 1234567"])
 def test_it_finds_a_patient_by_name_email_or_phone(client, staff, petra, max_meier, query):
     page = client.get(PATIENTS, {"q": query}).text
 
