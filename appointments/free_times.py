@@ -319,6 +319,7 @@ def availability_conflicts(doctor: Doctor, now: dt.datetime) -> list[Appointment
     appointments = list(
         Appointment.objects.filter(doctor=doctor, status=Status.BOOKED, starts_at__gt=now)
         .overlapping(range_start, range_end)
+        .select_related("patient__user", "appointment_type", "doctor__clinic")
         .order_by("starts_at", "pk")
     )
     if not appointments:

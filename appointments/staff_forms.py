@@ -103,3 +103,34 @@ class StaffBookingForm(forms.Form):
             "invalid": "This form has expired. Please choose the time again.",
         },
     )
+
+
+class BookedDecisionForm(forms.Form):
+    """What becomes of the booked appointments inside time off being added: nothing asked
+    yet (empty), ``cancel`` them (the patients are emailed the reason), or ``keep`` them
+    booked (they are listed as conflicts)."""
+
+    booked = forms.ChoiceField(
+        required=False, choices=[("", "Not asked yet"), ("cancel", "Cancel"), ("keep", "Keep")]
+    )
+
+
+class StaffRescheduleQueryForm(forms.Form):
+    """``?week=YYYY-MM-DD&start=<ISO 8601>``: the week of free times, then the new time."""
+
+    week = forms.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Give the week as a date, e.g. 2026-03-09."},
+    )
+    start = AwareDateTimeField(required=False)
+
+
+class StaffRescheduleForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is it moved?",
+        help_text='For the appointment\'s history, e.g. "the patient asked on the phone".',
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why it is moved: the history keeps it."},
+    )

@@ -20,7 +20,8 @@ from django.utils.http import urlencode
 from accounts import phones
 from accounts.models import Patient, User
 from appointments.models import Appointment, AppointmentQuerySet, Notification, Status
-from scheduling.models import AppointmentType, Clinic, Doctor
+from scheduling.availability import LocalPeriod, periods_to_utc
+from scheduling.models import AppointmentType, Clinic, Doctor, TimeOff
 from scheduling.selectors import local_day_bounds, monday_of, staff_clinics
 
 CalendarView = Literal["day", "week"]
@@ -201,6 +202,16 @@ def can_mark_attendance(appointment: Appointment, now: dt.datetime) -> bool:
     return appointment.status == Status.BOOKED and appointment.starts_at <= now
 
 
+def can_correct_attendance(appointment: Appointment, now: dt.datetime) -> bool:
+    """Whether a marked attendance (completed or no-show) may still be corrected: on the
+    appointment's own day, in the clinic's zone (``mark_attendance`` stays the authority)."""
+    zone = appointment.doctor.clinic.zone
+    return (
+        appointment.status in (Status.COMPLETED, Status.NO_SHOW)
+        and appointment.starts_at.astimezone(zone).date() == now.astimezone(zone).date()
+    )
+
+
 def remaining_booked_on_day(
     *, doctor: Doctor, day: dt.date, now: dt.datetime
 ) -> AppointmentQuerySet:
@@ -216,6 +227,20 @@ def remaining_booked_on_day(
             starts_at__gt=now,
         )
         .select_related("patient__user", "appointment_type")
+        .order_by("starts_at", "pk")
+    )
+
+
+def booked_during(*, doctor: Doctor, time_off: TimeOff, now: dt.datetime) -> AppointmentQuerySet:
+    """The booked appointments of ``doctor`` that overlap ``time_off`` (saved or not) and
+    have not started by ``now``: what the time off would cancel, or leave in conflict."""
+    (period,) = periods_to_utc(
+        [LocalPeriod(time_off.local_start, time_off.local_end)], doctor.clinic.zone
+    )
+    return (
+        Appointment.objects.filter(doctor=doctor, status=Status.BOOKED, starts_at__gt=now)
+        .overlapping(period.start, period.end)
+        .select_related("patient__user", "appointment_type", "doctor__clinic")
         .order_by("starts_at", "pk")
     )
 

@@ -11,6 +11,7 @@ urlpatterns = [
     path("calendar/", staff_views.calendar, name="calendar"),
     path("appointments/<int:pk>/", staff_views.detail, name="detail"),
     path("appointments/<int:pk>/cancel/", staff_views.cancel, name="cancel"),
+    path("appointments/<int:pk>/reschedule/", staff_views.reschedule, name="reschedule"),
     path("appointments/<int:pk>/attendance/", staff_views.attendance, name="attendance"),
     path("patients/", staff_views.patients, name="patients"),
     path("patients/new/", staff_views.new_patient, name="new_patient"),

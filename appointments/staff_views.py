@@ -20,10 +20,12 @@ from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import staff_required
 from accounts.models import User
+from accounts.views import safe_next
 from appointments import free_times, selectors, staff_selectors
 from appointments.forms import new_booking_key
 from appointments.models import Appointment, Status
@@ -34,6 +36,7 @@ from appointments.services import (
     cancel_doctor_day,
     create_patient,
     mark_attendance,
+    reschedule_appointment,
 )
 from appointments.staff_forms import (
     AttendanceForm,
@@ -44,12 +47,14 @@ from appointments.staff_forms import (
     StaffBookingForm,
     StaffBookingQueryForm,
     StaffCancelForm,
+    StaffRescheduleForm,
+    StaffRescheduleQueryForm,
 )
 from appointments.views import describe, query_url
 from clinic.errors import DomainError
 from clinic.htmx import HtmxHttpRequest, wants_fragment
 from scheduling.models import AppointmentType, Clinic, Doctor
-from scheduling.selectors import staff_clinics, staff_doctor_or_404
+from scheduling.selectors import local_today, staff_clinics, staff_doctor_or_404
 
 PATIENTS_PER_PAGE = 25
 
@@ -116,7 +121,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         return _render_detail(request, appointment, cancel_form=form, error=error)
     messages.success(request, f"Cancelled: {describe(cancelled)}. The patient will be emailed.")
-    return _back_to(appointment)
+    return _back_to(appointment, safe_next(request, request.POST.get("next")))
 
 
 @require_POST
@@ -135,7 +140,74 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         return _render_detail(request, appointment, error=error)
     messages.success(request, f"Marked {marked.get_status_display().lower()}: {describe(marked)}.")
-    return _back_to(appointment)
+    return _back_to(appointment, safe_next(request, request.POST.get("next")))
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def reschedule(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Move an appointment for the patient (on the phone, or out of a conflict): a week
+    of the doctor's free times of the same type (``?week=``, htmx swaps ``#slot-list``),
+    then the chosen time (``?start=``) with the reason, then POST. Staff are not bound by
+    the patients' cutoff; the patient is emailed the change with an updated invite."""
+    appointment = _staff_appointment(request, pk)
+    clinic = appointment.doctor.clinic
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
+    template = "appointments/staff/reschedule.html"
+    context: dict[str, object] = {
+        "appointment": appointment,
+        "clinic": clinic,
+        "next_url": next_url or "",
+    }
+    query = StaffRescheduleQueryForm(request.GET)
+    if not query.is_valid():
+        problems = [error for errors in query.errors.values() for error in errors]
+        return render(request, template, context | {"problems": problems}, status=400)
+    if appointment.status != Status.BOOKED:
+        return render(request, template, context, status=409)
+
+    starts_at = query.cleaned_data["start"]
+    if starts_at is None:
+        week = free_times.free_week(
+            doctor=appointment.doctor,
+            appointment_type=appointment.appointment_type,
+            day=query.cleaned_data["week"] or appointment.starts_at.astimezone(clinic.zone).date(),
+            ignore_appointment_id=appointment.pk,
+        )
+        base = {"next": next_url} if next_url else {}
+        links = query_url("staff_appointments:reschedule", appointment.pk, **base)
+        if wants_fragment(request):
+            template += "#slot-list"
+        response = render(
+            request, template, context | {"week": week, "nav_url": links, "slot_url": links}
+        )
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+
+    context["starts_at"] = starts_at
+    form = StaffRescheduleForm(request.POST if request.method == "POST" else None)
+    context["form"] = form
+    if request.method == "GET":
+        return render(request, template, context)
+    if not form.is_valid():
+        return render(request, template, context, status=400)
+    try:
+        moved = reschedule_appointment(
+            appointment=appointment,
+            starts_at=starts_at,
+            rescheduled_by=_user(request),
+            by_clinic=True,
+            reason=form.cleaned_data["reason"],
+        )
+    except DomainError as error:
+        context |= {"error": error, "form": None}
+        return render(request, template, context, status=error.http_status)
+    messages.success(
+        request,
+        _("Moved: %(appointment)s. The patient is being emailed.")
+        % {"appointment": describe(moved)},
+    )
+    return _back_to(moved, next_url)
 
 
 @require_http_methods(["GET", "POST"])
@@ -150,37 +222,55 @@ def cancel_day(request: HttpRequest, doctor_id: int, day: str) -> HttpResponse:
         raise Http404("No such day.") from missing
 
     form = SickDayForm(request.POST if request.method == "POST" else None)
+    error: DomainError | None = None
     if request.method == "POST" and form.is_valid():
-        cancelled = cancel_doctor_day(
-            doctor=doctor,
-            day=local_day,
-            reason=form.cleaned_data["reason"],
-            cancelled_by=_user(request),
-        )
-        messages.success(
-            request,
-            f"Cancelled {len(cancelled)} appointment{'s' if len(cancelled) != 1 else ''}; "
-            "the patients are being emailed.",
-        )
-        query: dict[str, str | int] = {
-            "clinic": doctor.clinic_id,
-            "date": local_day.isoformat(),
-            "doctor": doctor.pk,
-        }
-        calendar_url = reverse("staff_appointments:calendar")
-        return HttpResponseRedirect(f"{calendar_url}?{urlencode(query)}", status=303)
+        try:
+            cancelled = cancel_doctor_day(
+                doctor=doctor,
+                day=local_day,
+                reason=form.cleaned_data["reason"],
+                cancelled_by=_user(request),
+            )
+        except DomainError as refused:
+            error = refused
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "Closed the rest of the day and cancelled %(count)d appointment; "
+                    "the patient is being emailed.",
+                    "Closed the rest of the day and cancelled %(count)d appointments; "
+                    "the patients are being emailed.",
+                    len(cancelled),
+                )
+                % {"count": len(cancelled)},
+            )
+            return _calendar_redirect(doctor, local_day)
 
     remaining = staff_selectors.remaining_booked_on_day(
         doctor=doctor, day=local_day, now=timezone.now()
     )
-    context = {"doctor": doctor, "clinic": doctor.clinic, "day": local_day, "form": form}
-    context["appointments"] = list(remaining)
-    return render(
-        request,
-        "appointments/staff/cancel_day.html",
-        context,
-        status=400 if form.errors else 200,
-    )
+    context = {
+        "doctor": doctor,
+        "clinic": doctor.clinic,
+        "day": local_day,
+        "form": form,
+        "error": error,
+        "appointments": list(remaining),
+        "is_over": local_day < local_today(doctor.clinic),
+    }
+    status = error.http_status if error else 400 if form.errors else 200
+    return render(request, "appointments/staff/cancel_day.html", context, status=status)
+
+
+def _calendar_redirect(doctor: Doctor, day: dt.date) -> HttpResponse:
+    query: dict[str, str | int] = {
+        "clinic": doctor.clinic_id,
+        "date": day.isoformat(),
+        "doctor": doctor.pk,
+    }
+    calendar_url = reverse("staff_appointments:calendar")
+    return HttpResponseRedirect(f"{calendar_url}?{urlencode(query)}", status=303)
 
 
 @require_GET
@@ -335,6 +425,9 @@ def _render_detail(
         "appointment": appointment,
         "clinic": appointment.doctor.clinic,
         "can_mark_attendance": staff_selectors.can_mark_attendance(appointment, timezone.now()),
+        "can_correct_attendance": staff_selectors.can_correct_attendance(
+            appointment, timezone.now()
+        ),
         "cancel_form": cancel_form or StaffCancelForm(),
         "problem": error.message if error is not None else problem,
     }
@@ -355,6 +448,6 @@ def _user(request: HttpRequest) -> User:
     return user
 
 
-def _back_to(appointment: Appointment) -> HttpResponse:
-    url = reverse("staff_appointments:detail", args=[appointment.pk])
+def _back_to(appointment: Appointment, next_url: str | None = None) -> HttpResponse:
+    url = next_url or reverse("staff_appointments:detail", args=[appointment.pk])
     return HttpResponseRedirect(url, status=303)

@@ -7,7 +7,13 @@ from accounts import phones
 from accounts.services import update_patient_profile
 from tests.factories import make_patient
 
-SPELLINGS = ["+4915575151122", "015575151122", "0155 75151122", "+49 155 75151122", "0155/751-511 22"]
+SPELLINGS = [
+    "+4915575151122",
+    "015575151122",
+    "0155 75151122",
+    "+49 155 75151122",
+    "0155/751-511 22",
+]
 
 
 @pytest.mark.parametrize("spelling", SPELLINGS)
@@ -66,7 +72,10 @@ def test_the_profile_stores_the_patients_own_number_in_e164():
     patient = make_patient(phone="")
 
     update_patient_profile(
-        patient=patient, full_name="Leon Wolf", phone="0155 75151122", date_of_birth=patient.date_of_birth
+        patient=patient,
+        full_name="Leon Wolf",
+        phone="0155 75151122",
+        date_of_birth=patient.date_of_birth,
     )
 
     patient.refresh_from_db()

@@ -37,7 +37,9 @@ def leon():
 @pytest.fixture
 def others():
     return [
-        make_patient(full_name="Leon Bauer", phone="+49 155 75151123", date_of_birth=dt.date(1985, 1, 1)),
+        make_patient(
+            full_name="Leon Bauer", phone="+49 155 75151123", date_of_birth=dt.date(1985, 1, 1)
+        ),
         make_patient(full_name="Wolfgang Wolf", phone="+49 30 1234567"),
     ]
 
@@ -160,7 +162,9 @@ def test_the_service_reads_the_number_in_the_region_given():
 # The patient's page
 
 
-def test_the_patient_page_shows_contact_details_and_appointments(client, staff, clinic, anna, leon, frozen_now):
+def test_the_patient_page_shows_contact_details_and_appointments(
+    client, staff, clinic, anna, leon, frozen_now
+):
     past = book(leon, anna, local(clinic, 2026, 3, 4, 11))
     upcoming = book(leon, anna, local(clinic, 2026, 3, 9, 10))
     cancelled = book(leon, anna, local(clinic, 2026, 3, 10, 10))
