@@ -102,6 +102,42 @@ def doctor_free_slots(
     )
 
 
+def grid_free_slots(
+    *,
+    doctors: Sequence[Doctor],
+    hours: dict[int, DoctorHours],
+    booked: dict[int, list[Interval]],
+    first_day: dt.date,
+    last_day: dt.date,
+    now: dt.datetime | None = None,
+) -> dict[int, list[Interval]]:
+    """The free slots of each doctor's default (first active) type on the local dates
+    ``first_day`` through ``last_day``, by doctor id, from hours and bookings the caller
+    has loaded (``load_hours``, and the active appointments of those dates): the staff
+    calendar's free times, in no query of its own. The doctors need their clinic and
+    ``active_types`` prefetched."""
+    found: dict[int, list[Interval]] = {}
+    for doctor in doctors:
+        types = active_types(doctor)
+        if not types or not doctor.is_active:
+            found[doctor.pk] = []
+            continue
+        doctor_hours_ = hours[doctor.pk]
+        found[doctor.pk] = free_slots(
+            weekly=doctor_hours_.weekly,
+            extra=doctor_hours_.extra,
+            time_off=doctor_hours_.time_off,
+            booked=booked.get(doctor.pk, []),
+            zone=doctor.clinic.zone,
+            first_day=first_day,
+            last_day=last_day,
+            duration=types[0].duration,
+            step=types[0].step,
+            window=booking_window(doctor.clinic, now),
+        )
+    return found
+
+
 # --- A week of free times: the doctor page, rescheduling, booking by phone ----------------
 
 

@@ -11,7 +11,8 @@ from appointments.models import Status
 
 
 class CalendarQueryForm(forms.Form):
-    """``?clinic=<id>&view=day|week&date=YYYY-MM-DD&doctor=<id>``, every part optional."""
+    """``?clinic=<id>&view=day|week&date=YYYY-MM-DD&specialty=&doctor=<id>``, every part
+    optional."""
 
     clinic = forms.IntegerField(required=False, min_value=1)
     view = forms.ChoiceField(
@@ -23,6 +24,7 @@ class CalendarQueryForm(forms.Form):
         error_messages={"invalid": "Give the date as YYYY-MM-DD, e.g. 2026-03-09."},
     )
     doctor = forms.IntegerField(required=False, min_value=1)
+    specialty = forms.CharField(required=False, max_length=100)
 
 
 class StaffCancelForm(forms.Form):

@@ -81,6 +81,7 @@ def calendar(request: HtmxHttpRequest) -> HttpResponse:
             view=query.cleaned_data["view"] or "day",
             day=query.cleaned_data["date"],
             doctor_id=query.cleaned_data["doctor"],
+            specialty=query.cleaned_data["specialty"].strip(),
         )
     except (Clinic.DoesNotExist, Doctor.DoesNotExist) as missing:
         raise Http404("No such clinic or doctor.") from missing
