@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import phones
 from accounts.models import Patient, User
 from appointments.models import Appointment, AppointmentQuerySet, Notification, Status
-from appointments.free_times import grid_free_slots
+from appointments.free_times import conflicts_of, grid_free_slots
 from scheduling.availability import (
     DoctorHours,
     Interval,
@@ -37,6 +37,7 @@ from scheduling.selectors import (
     active_types_prefetch,
     load_hours,
     local_day_bounds,
+    local_today,
     monday_of,
     staff_clinics,
 )
@@ -376,6 +377,67 @@ def _on_axis(column: GridColumn, axis_start: int) -> GridColumn:
         shades=[moved(each) for each in column.shades],
         now_top=None if column.now_top is None else column.now_top - axis_start,
     )
+
+
+# How far ahead the today view looks for conflicts; each doctor's hours page lists all.
+CONFLICTS_AHEAD = dt.timedelta(days=7)
+# The today view lists this many of a kind at most, with a link to the rest.
+TODAY_LIST_LIMIT = 25
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicToday:
+    """What the desk of one clinic needs to see at the start of the day and during it."""
+
+    clinic: Clinic
+    today: dt.date
+    total: int
+    coming: list[Appointment]
+    to_mark: list[Appointment]
+    cancelled: list[Appointment]
+    conflicts: list[Appointment]
+
+    @property
+    def calendar_query(self) -> str:
+        return urlencode({"clinic": self.clinic.pk, "date": self.today.isoformat()})
+
+
+def clinics_today(user: User | AnonymousUser, now: dt.datetime) -> list[ClinicToday]:
+    """For each of the user's clinics: today's appointments (how many; the next ones),
+    those that started and still wait to be marked, today's cancelled ones, and the
+    conflicts of the next seven days (``free_times.conflicts_of``)."""
+    overview = []
+    for clinic in staff_clinics(user):
+        today = local_today(clinic, now)
+        start, end = local_day_bounds(today, today, clinic.zone)
+        todays = list(
+            Appointment.objects.filter(doctor__clinic=clinic, starts_at__gte=start, starts_at__lt=end)
+            .select_related("patient__user", "appointment_type", "doctor__clinic")
+            .order_by("starts_at", "pk")
+        )
+        active = [each for each in todays if each.is_active]
+        doctors = list(clinic.doctors.filter(is_active=True))
+        overview.append(
+            ClinicToday(
+                clinic=clinic,
+                today=today,
+                total=len(active),
+                coming=[
+                    each for each in active if each.status == Status.BOOKED and each.starts_at > now
+                ][:TODAY_LIST_LIMIT],
+                to_mark=[each for each in active if can_mark_attendance(each, now)][
+                    :TODAY_LIST_LIMIT
+                ],
+                cancelled=[each for each in todays if each.is_cancelled][:TODAY_LIST_LIMIT],
+                conflicts=conflicts_of(
+                    clinic=clinic,
+                    doctors=doctors,
+                    now=now,
+                    last_day=(now + CONFLICTS_AHEAD).astimezone(clinic.zone).date(),
+                )[:TODAY_LIST_LIMIT],
+            )
+        )
+    return overview
 
 
 @dataclass(frozen=True, slots=True)

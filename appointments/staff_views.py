@@ -62,7 +62,10 @@ PATIENTS_PER_PAGE = 25
 @require_GET
 @staff_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "appointments/staff/home.html", {"clinics": staff_clinics(request.user)})
+    """The today view: per clinic, today's appointments, those to mark, today's
+    cancellations and the conflicts of the coming week."""
+    context = {"clinics": staff_selectors.clinics_today(request.user, timezone.now())}
+    return render(request, "appointments/staff/home.html", context)
 
 
 @require_GET
