@@ -411,7 +411,9 @@ def clinics_today(user: User | AnonymousUser, now: dt.datetime) -> list[ClinicTo
         today = local_today(clinic, now)
         start, end = local_day_bounds(today, today, clinic.zone)
         todays = list(
-            Appointment.objects.filter(doctor__clinic=clinic, starts_at__gte=start, starts_at__lt=end)
+            Appointment.objects.filter(
+                doctor__clinic=clinic, starts_at__gte=start, starts_at__lt=end
+            )
             .select_related("patient__user", "appointment_type", "doctor__clinic")
             .order_by("starts_at", "pk")
         )

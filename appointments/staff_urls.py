@@ -22,6 +22,7 @@ urlpatterns = [
         staff_views.cancel_day,
         name="cancel_day",
     ),
+    path("doctors/<int:doctor_id>/calendar-feed/", staff_views.calendar_feed, name="calendar_feed"),
     path("doctors/<int:doctor_id>/availability/", hours_views.availability, name="availability"),
     path(
         "doctors/<int:doctor_id>/availability/intervals/",

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.decorators import staff_required
 from accounts.models import User
 from accounts.views import safe_next
-from appointments import free_times, selectors, staff_selectors
+from appointments import feeds, free_times, selectors, staff_selectors
 from appointments.forms import new_booking_key
 from appointments.models import Appointment, Status
 from appointments.services import (
@@ -275,6 +275,41 @@ def _calendar_redirect(doctor: Doctor, day: dt.date) -> HttpResponse:
     }
     calendar_url = reverse("staff_appointments:calendar")
     return HttpResponseRedirect(f"{calendar_url}?{urlencode(query)}", status=303)
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def calendar_feed(request: HttpRequest, doctor_id: int) -> HttpResponse:
+    """A doctor's calendar subscription: whether one is live; POST ``action=new`` makes a
+    new address (shown once, on this answer; the old one ends), ``action=revoke`` ends it."""
+    doctor = staff_doctor_or_404(request.user, doctor_id)
+    token = ""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "new":
+            _feed, token = feeds.create_feed(doctor=doctor, created_by=_user(request))
+        elif action == "revoke":
+            feeds.revoke_feeds(doctor=doctor, revoked_by=_user(request))
+            messages.success(request, _("The calendar feed is ended: its address no longer works."))
+            url = reverse("staff_appointments:calendar_feed", args=[doctor.pk])
+            return HttpResponseRedirect(url, status=303)
+        else:
+            return render(
+                request,
+                "appointments/staff/calendar_feed.html",
+                {"doctor": doctor, "feed": feeds.live_feed(doctor), "problem": True},
+                status=400,
+            )
+    context = {
+        "doctor": doctor,
+        "feed": feeds.live_feed(doctor),
+        "feed_url": feeds.feed_url(token) if token else "",
+        "webcal_url": feeds.webcal_url(token) if token else "",
+    }
+    response = render(request, "appointments/staff/calendar_feed.html", context)
+    if token:
+        response["Cache-Control"] = "no-store"  # the address is a key
+    return response
 
 
 @require_GET
