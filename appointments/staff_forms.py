@@ -136,3 +136,10 @@ class StaffRescheduleForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Say why it is moved: the history keeps it."},
     )
+
+
+class DoctorPickerForm(forms.Form):
+    """``?doctor=<part of the name>&specialty=``: the doctors to book by phone."""
+
+    doctor = forms.CharField(label="Doctor's name", required=False, max_length=100)
+    specialty = forms.CharField(label="Specialty", required=False, max_length=100)

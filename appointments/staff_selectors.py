@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import phones
 from accounts.models import Patient, User
 from appointments.models import Appointment, AppointmentQuerySet, Notification, Status
-from appointments.free_times import conflicts_of, grid_free_slots
+from appointments.free_times import conflicts_of, grid_free_slots, next_free_slots
 from scheduling.availability import (
     DoctorHours,
     Interval,
@@ -35,6 +35,7 @@ from scheduling.models import AppointmentType, Clinic, Doctor, TimeOff
 from scheduling.selectors import (
     active_types,
     active_types_prefetch,
+    bookable_doctors,
     load_hours,
     local_day_bounds,
     local_today,
@@ -658,6 +659,55 @@ class StartedBooking:
     @property
     def start_param(self) -> str:
         return self.starts_at.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# How far ahead "the first free time across a specialty" looks.
+FIRST_FREE_DAYS = 28
+
+
+def doctors_to_book(
+    user: User | AnonymousUser, *, name: str = "", specialty: str = ""
+) -> list[Doctor]:
+    """The active doctors of the user's clinics whose name contains ``name``, of
+    ``specialty``, with their clinic and active types (two queries)."""
+    doctors = bookable_doctors().filter(clinic__in=staff_clinics(user).values("pk"))
+    if name.strip():
+        doctors = doctors.filter(name__icontains=name.strip())
+    if specialty.strip():
+        doctors = doctors.filter(specialty=specialty.strip())
+    return [doctor for doctor in doctors.order_by("name", "pk") if active_types(doctor)]
+
+
+def specialties_for_staff(user: User | AnonymousUser) -> list[str]:
+    return sorted(
+        set(
+            Doctor.objects.filter(is_active=True, clinic__in=staff_clinics(user).values("pk"))
+            .exclude(specialty="")
+            .values_list("specialty", flat=True)
+        )
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class FirstFree:
+    doctor: Doctor
+    appointment_type: AppointmentType
+    slot: Interval
+
+    @property
+    def start_param(self) -> str:
+        return self.slot.start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def first_free_in_specialty(doctors: list[Doctor], now: dt.datetime) -> FirstFree | None:
+    """The earliest free time of the doctors' default types (``next_free_slots``), and
+    whose it is; None when none of them has one in ``FIRST_FREE_DAYS``."""
+    found = next_free_slots(doctors, days=FIRST_FREE_DAYS, now=now)
+    candidates = [(slot, doctor) for doctor in doctors if (slot := found[doctor.pk]) is not None]
+    if not candidates:
+        return None
+    slot, doctor = min(candidates, key=lambda pair: (pair[0].start, pair[1].name))
+    return FirstFree(doctor=doctor, appointment_type=active_types(doctor)[0], slot=slot)
 
 
 def bookable_types_for_staff(user: User | AnonymousUser) -> QuerySet[AppointmentType]:

@@ -41,6 +41,7 @@ from appointments.services import (
 from appointments.staff_forms import (
     AttendanceForm,
     CalendarQueryForm,
+    DoctorPickerForm,
     NewPatientForm,
     PatientSearchForm,
     SickDayForm,
@@ -407,7 +408,28 @@ def book_for_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
 
     types = staff_selectors.bookable_types_for_staff(request.user)
     if query.cleaned_data["type"] is None:
-        return render(request, template, context | {"types": types})
+        picker = DoctorPickerForm(request.GET)
+        wanted = picker.cleaned_data if picker.is_valid() else {"doctor": "", "specialty": ""}
+        found = staff_selectors.doctors_to_book(
+            request.user, name=wanted["doctor"], specialty=wanted["specialty"]
+        )
+        first_free = (
+            staff_selectors.first_free_in_specialty(found, timezone.now())
+            if wanted["specialty"]
+            else None
+        )
+        return render(
+            request,
+            template,
+            context
+            | {
+                "picker": picker,
+                "found": found,
+                "first_free": first_free,
+                "specialties": staff_selectors.specialties_for_staff(request.user),
+                "searched": bool(wanted["doctor"] or wanted["specialty"]),
+            },
+        )
     try:
         appointment_type = types.get(pk=query.cleaned_data["type"])
     except AppointmentType.DoesNotExist as missing:
