@@ -22,8 +22,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import phones
 from accounts.models import Patient, User
-from appointments.models import Appointment, AppointmentQuerySet, Notification, Status
 from appointments.free_times import conflicts_of, grid_free_slots, next_free_slots
+from appointments.models import Appointment, AppointmentQuerySet, Notification, Status
 from scheduling.availability import (
     DoctorHours,
     Interval,
@@ -400,7 +400,8 @@ class ClinicToday:
 
     @property
     def calendar_query(self) -> str:
-        return urlencode({"clinic": self.clinic.pk, "date": self.today.isoformat()})
+        query: dict[str, str | int] = {"clinic": self.clinic.pk, "date": self.today.isoformat()}
+        return urlencode(query)
 
 
 def clinics_today(user: User | AnonymousUser, now: dt.datetime) -> list[ClinicToday]:

@@ -317,8 +317,10 @@ def test_doctors_are_found_by_name_or_specialty(client, staff, clinic, anna, pet
     by_name = client.get(book_url(petra), {"doctor": "kind"}).text
     by_specialty = client.get(book_url(petra), {"specialty": "Paediatrics"}).text
 
-    assert "Dr. Clara Kinder" in by_name and "Dr. Anna Weber" not in by_name
-    assert "Dr. Clara Kinder" in by_specialty and "Dr. Anna Weber" not in by_specialty
+    assert "Dr. Clara Kinder" in by_name
+    assert "Dr. Anna Weber" not in by_name
+    assert "Dr. Clara Kinder" in by_specialty
+    assert "Dr. Anna Weber" not in by_specialty
 
 
 def test_it_offers_the_first_free_time_across_the_specialty(client, staff, clinic, anna, petra):

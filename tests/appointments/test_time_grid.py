@@ -20,7 +20,7 @@ def test_each_free_time_is_a_button_named_in_full_that_starts_a_phone_booking(cl
     page = client.get(CALENDAR, {"date": "2026-03-09"}).text
 
     assert "Book Dr. Anna Weber, Mon 9 Mar 10:30" in page
-    assert 'form="book-%d" name="start" value="2026-03-09T09:30:00Z"' % anna.pk in page
+    assert f'form="book-{anna.pk}" name="start" value="2026-03-09T09:30:00Z"' in page
     kind = anna.appointment_types.get()
     assert (
         f'<form id="book-{anna.pk}" method="get" action="{reverse("staff_appointments:patients")}"'

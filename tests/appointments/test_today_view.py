@@ -28,7 +28,7 @@ def monday(client, clinic, anna, staff, frozen_now):
 
 
 def test_it_lists_what_to_mark_what_comes_the_cancellations_and_conflicts(client, monday):
-    started, later, gone, tuesday = monday
+    _started, _later, _gone, tuesday = monday
 
     page = client.get(HOME).text
 

@@ -45,7 +45,7 @@ def staff_page(open_page: PageFactory, live_server, user) -> Page:
     session[DEVICE_ID_SESSION_KEY] = device.persistent_id
     session.save()
     page = open_page()
-    page.set_viewport_size(SCREEN)
+    page.set_viewport_size(SCREEN)  # type: ignore[arg-type]
     page.context.add_cookies(
         [
             {
@@ -127,7 +127,8 @@ def test_a_receptionist_books_from_the_grid_closes_a_sick_day_and_moves_an_appoi
     page.goto(f"/staff/calendar/?date={tomorrow:%Y-%m-%d}")
     page.get_by_role(
         "link",
-        name=f"Cancel the rest of this day for Dr. Anna Weber, {tomorrow:%A} {tomorrow.day} {tomorrow:%B}",
+        name="Cancel the rest of this day for Dr. Anna Weber, "
+        f"{tomorrow:%A} {tomorrow.day} {tomorrow:%B}",
     ).click()
     page.get_by_label("Reason for cancelling").fill("Dr. Weber is ill")
     page.get_by_role("button", name="Close the day and cancel 1 appointment").click()
