@@ -108,24 +108,6 @@ def test_encrypting_at_rest_rewrites_the_plaintext_already_stored_and_back(execu
         starts_at=starts,
         ends_at=starts + dt.timedelta(minutes=30),
         reason="Knee pain",
-@pytest.mark.django_db(transaction=True)
-def test_existing_phones_are_stored_in_e164_with_their_search_keys(executor):
-    from accounts import phones
-    from accounts.models import Patient
-
-    before = [("accounts", "0012_patient_search_keys")]
-    executor.migrate(before)
-    old = executor.loader.project_state(before).apps
-    User, OldPatient = old.get_model("accounts", "User"), old.get_model("accounts", "Patient")
-    leon = OldPatient.objects.create(
-        user=User.objects.create(email="leon@example.com", password="!"),
-        full_name="Léon Wolf",
-        phone="0155 75151122",
-    )
-    odd = OldPatient.objects.create(
-        user=User.objects.create(email="odd@example.com", password="!"),
-        full_name="Odd Number",
-        phone="ask at the desk",
     )
 
     executor.loader.build_graph()
@@ -177,6 +159,31 @@ def test_authenticators_move_out_of_plaintext_with_their_api_tokens(executor):
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM otp_totp_totpdevice")
         assert cursor.fetchone()[0] == 0, "no plaintext key is left behind"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_phones_are_stored_in_e164_with_their_search_keys(executor):
+    from accounts import phones
+    from accounts.models import Patient
+
+    before = [("accounts", "0012_patient_search_keys")]
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    User, OldPatient = old.get_model("accounts", "User"), old.get_model("accounts", "Patient")
+    leon = OldPatient.objects.create(
+        user=User.objects.create(email="leon@example.com", password="!"),
+        full_name="Léon Wolf",
+        phone="0155 75151122",
+    )
+    odd = OldPatient.objects.create(
+        user=User.objects.create(email="odd@example.com", password="!"),
+        full_name="Odd Number",
+        phone="ask at the desk",
+    )
+
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
     leon = Patient.objects.get(pk=leon.pk)
     assert (leon.phone, leon.name_search) == ("+4915575151122", "leon wolf")
     assert leon.phone_lookup == phones.lookup_hash("+4915575151122")

@@ -17,7 +17,7 @@ from accounts.models import Patient
 from appointments.models import Status
 from appointments.services import cancel_appointment, create_patient, mark_attendance
 from appointments.staff_selectors import search_patients
-from tests.factories import book, local, make_clinic, make_doctor, make_patient
+from tests.factories import book, local, log_in_staff, make_clinic, make_doctor, make_patient
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
@@ -171,6 +171,7 @@ def test_the_patient_page_shows_contact_details_and_appointments(
     cancel_appointment(appointment=cancelled, cancelled_by=staff, reason="Ill", by_clinic=True)
     frozen_now.move_to(dt.datetime(2026, 3, 4, 11, 0, tzinfo=dt.UTC))  # 12:00 CET
     mark_attendance(appointment=past, status=Status.NO_SHOW, marked_by=staff)
+    log_in_staff(client, staff)  # hours later: a session idle that long has ended
 
     page = client.get(reverse("staff_appointments:patient", args=[leon.pk])).text
 

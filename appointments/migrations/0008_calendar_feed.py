@@ -8,8 +8,8 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('appointments', '0005_notification_sweep_schedule'),
-        ('scheduling', '0003_clinic_country'),
+        ('appointments', '0007_history_append_only'),
+        ('scheduling', '0004_clinic_country'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
