@@ -26,9 +26,11 @@ RUN pip install --require-hashes -r requirements.lock
 
 COPY . .
 
-# With DEBUG off the settings refuse to load without a real SECRET_KEY and ALLOWED_HOSTS.
-# These build-time values exist only for this command; the container gets its own.
+# With DEBUG off the settings refuse to load without a real SECRET_KEY, ALLOWED_HOSTS and
+# PHONE_LOOKUP_KEY. These build-time values exist only for this command; the container
+# gets its own.
 RUN SECRET_KEY=build-time-only-dummy-key-not-used-at-runtime ALLOWED_HOSTS=build \
+    PHONE_LOOKUP_KEY=build-time-only-dummy-key-not-used-at-runtime \
     python manage.py collectstatic --no-input
 
 RUN useradd --system --user-group --no-create-home --home-dir /app clinic

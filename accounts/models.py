@@ -10,6 +10,7 @@ from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key, key_validator
 from django_otp.util import random_number_token
 
+from accounts import phones
 from accounts.validators import validate_date_of_birth, validate_person_name, validate_phone
 from clinic.encryption import EncryptedCharField, EncryptedDateField
 
@@ -81,6 +82,12 @@ class Patient(models.Model):
 
     Name, phone and date of birth may be empty right after the first login; the booking
     pages ask for them once before the first booking (``is_complete``).
+
+    The phone is stored in E.164 (``accounts.phones.normalise``: the entry points read it
+    in their region, ``save()`` in ``PHONE_DEFAULT_REGION``).
+    Staff search never reads it: ``phone_lookup`` holds its keyed hash and ``name_search``
+    the folded name, both kept by ``save()`` (and by ``with_search_keys`` for
+    ``bulk_create``). docs/data-model.md says how the search uses them.
     """
 
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient")
@@ -92,13 +99,38 @@ class Patient(models.Model):
     # When the patient's personal data was erased on their request (appointments.erasure):
     # the appointments stay, with their dates, doctors and statuses, and no one's name.
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # HMAC-SHA256 of the E.164 phone under PHONE_LOOKUP_KEY; "" without a phone.
+    phone_lookup = models.CharField(max_length=64, blank=True, editable=False)
+    # full_name folded for search: lower case, no accents (phones.fold_name).
+    name_search = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         ordering = ["full_name"]
-        indexes = [models.Index(fields=["full_name"]), models.Index(fields=["phone"])]
+        indexes = [
+            models.Index(fields=["full_name"]),
+            models.Index(fields=["phone"]),
+            models.Index(fields=["phone_lookup"], name="patient_phone_lookup"),
+        ]
 
     def __str__(self) -> str:
         return self.full_name or self.user.email
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.with_search_keys()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "phone_lookup", "name_search"}
+        super().save(*args, **kwargs)
+
+    def with_search_keys(self) -> "Patient":
+        """The phone in E.164 (an entry point that reads it in another region than
+        ``PHONE_DEFAULT_REGION`` has done so already; what is no number stays as it is),
+        and ``phone_lookup`` and ``name_search`` from the phone and the name."""
+        number = phones.normalise_or_none(self.phone)
+        self.phone = number or self.phone
+        self.phone_lookup = phones.lookup_hash(number or "")
+        self.name_search = phones.fold_name(self.full_name)
+        return self
 
     @property
     def email(self) -> str:

@@ -38,6 +38,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import phones
 from accounts.attempts import Attempts
 from accounts.models import ApiToken, Patient, SignInCode, User
 from clinic import rate_limits
@@ -198,8 +199,10 @@ def verify_login_code(*, email: str, code: str, client_address: str) -> tuple[Us
 def update_patient_profile(
     *, patient: Patient, full_name: str, phone: str, date_of_birth: dt.date
 ) -> Patient:
+    """The patient's own details; their phone is read in ``PHONE_DEFAULT_REGION`` when it
+    has no country code, and stored in E.164."""
     patient.full_name = full_name.strip()
-    patient.phone = phone.strip()
+    patient.phone = phones.normalise(phone)
     patient.date_of_birth = date_of_birth
     patient.save(update_fields=["full_name", "phone", "date_of_birth"])
     return patient

@@ -4,15 +4,18 @@ profile page, staff registering a patient, the API, the admin) checks the same."
 import datetime as dt
 
 from django.core.exceptions import ValidationError
-from django.core.validators import RegexValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-validate_phone = RegexValidator(
-    regex=r"^\+?[\d\s()./-]{6,30}$",
-    message="Enter a phone number, e.g. +49 30 1234567.",
-    code="invalid_phone",
-)
+from accounts import phones
+
+
+def validate_phone(value: str) -> None:
+    """A phone number of a possible length, read in ``settings.PHONE_DEFAULT_REGION``
+    when it has no country code (``accounts.phones``). Staff entries are read in their
+    clinic's country by their own form before they reach the model."""
+    phones.normalise(value)
+
 
 EARLIEST_BIRTH_DATE = dt.date(1900, 1, 1)
 

@@ -42,12 +42,18 @@ from clinic.api.idempotency import (
 from clinic.api.models import IdempotencyKey
 from clinic.api.permissions import IsStaff
 from scheduling import services as scheduling_services
-from scheduling.api import MAX_RANGE_DAYS, DateRangeSerializer
+from scheduling.api import (
+    MAX_RANGE_DAYS,
+    DateRangeSerializer,
+    TimeOffQuerySerializer,
+    TimeOffSerializer,
+)
 from scheduling.models import AppointmentType, Clinic, Doctor, Weekday
 from scheduling.selectors import (
     active_types,
     bookable_doctors,
     local_day_bounds,
+    local_today,
     staff_doctor_or_404,
     staff_doctors,
 )
@@ -575,3 +581,105 @@ class WeeklyHoursView(APIView):
             changed_by=request.user,
         )
         return Response(WeeklyHoursSerializer(_weekly_hours(doctor)).data)
+
+
+# --- Staff: a doctor's time off, which may cancel what it covers --------------------------
+
+
+class TimeOffCreateSerializer(TimeOffSerializer):
+    cancel_booked = serializers.BooleanField(
+        default=False,
+        write_only=True,
+        help_text="Cancel the booked appointments inside it, each patient emailed `reason` "
+        "(then required). Without it they stay booked and are listed in `conflicts`.",
+    )
+
+    class Meta(TimeOffSerializer.Meta):
+        fields = [*TimeOffSerializer.Meta.fields, "cancel_booked"]
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("cancel_booked") and not attrs.get("reason", "").strip():
+            raise serializers.ValidationError(
+                {"reason": "Give the reason: the patients of cancelled appointments read it."}
+            )
+        return attrs
+
+
+class TimeOffResultSerializer(TimeOffSerializer):
+    cancelled = ConflictSerializer(
+        many=True, read_only=True, help_text="The appointments cancelled (`cancel_booked`)."
+    )
+    conflicts = ConflictSerializer(
+        many=True,
+        read_only=True,
+        help_text="Booked appointments inside it, left booked (without `cancel_booked`).",
+    )
+
+    class Meta(TimeOffSerializer.Meta):
+        fields = [*TimeOffSerializer.Meta.fields, "cancelled", "conflicts"]
+
+
+def _time_off_result(closed: services.ClosedTime) -> dict[str, Any]:
+    clinic = closed.time_off.doctor.clinic
+
+    def listed(appointments: list[Appointment]) -> list[dict[str, Any]]:
+        return [
+            {"id": each.pk, **slot_data(each.starts_at, each.ends_at, clinic)}
+            for each in appointments
+        ]
+
+    data: dict[str, Any] = dict(TimeOffSerializer(closed.time_off).data)
+    return data | {"cancelled": listed(closed.cancelled), "conflicts": listed(closed.conflicts)}
+
+
+class TimeOffList(APIView):
+    permission_classes = (IsStaff,)
+
+    @extend_schema(
+        operation_id="doctors_time_off_list",
+        parameters=[TimeOffQuerySerializer],
+        responses=TimeOffSerializer(many=True),
+        tags=["staff"],
+        summary="A doctor's time off that has not ended",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        doctor = staff_doctor_or_404(request.user, pk)
+        query = TimeOffQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        since = query.validated_data.get("from") or local_today(doctor.clinic)
+        periods = doctor.time_off.filter(end_date__gte=since).order_by("start_date", "pk")
+        return Response(TimeOffSerializer(periods, many=True).data)
+
+    @extend_schema(
+        operation_id="doctors_time_off_create",
+        request=TimeOffCreateSerializer,
+        responses={201: TimeOffResultSerializer, **problems(409, 422)},
+        parameters=[IDEMPOTENCY_KEY_OPTIONAL],
+        tags=["staff"],
+        summary="Add time off",
+        description="Free times inside it disappear. Booked appointments inside it stay "
+        "booked and are listed in `conflicts`; with `cancel_booked` they are cancelled in "
+        "the same transaction, each patient emailed `reason`, and listed in `cancelled`.",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        doctor = staff_doctor_or_404(request.user, pk)
+        assert isinstance(request.user, User)
+        user = request.user
+
+        def add() -> Response:
+            form = TimeOffCreateSerializer(data=request.data)
+            form.is_valid(raise_exception=True)
+            data = form.validated_data
+            closed = services.close_doctor_time(
+                doctor=doctor,
+                start_date=data["start_date"],
+                end_date=data["end_date"],
+                start_time=data.get("start_time"),
+                end_time=data.get("end_time"),
+                reason=data.get("reason", ""),
+                cancel_booked=data["cancel_booked"],
+                changed_by=user,
+            )
+            return Response(_time_off_result(closed), status=status.HTTP_201_CREATED)
+
+        return run_idempotently(request, add, required=False)

@@ -26,6 +26,7 @@ from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress
 
 from appointments.models import Appointment
+from scheduling.models import Doctor
 
 PRODUCT_ID = "-//Clinic appointments//Appointment calendar//EN"
 
@@ -102,3 +103,46 @@ def appointment_calendar(appointment: Appointment, *, method: Method = "PUBLISH"
 def _clinic_address(appointment: Appointment) -> str:
     """The clinic's own address if it has one, else the address our mail comes from."""
     return appointment.doctor.clinic.email or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+
+
+def initials(name: str) -> str:
+    """ "Petra Pohl" -> "P. P."; what a doctor's feed says of a patient."""
+    return " ".join(f"{word[0]}." for word in name.split() if word[:1].isalpha()) or "?"
+
+
+def doctor_feed(doctor: Doctor, appointments: list[Appointment]) -> bytes:
+    """A doctor's subscription feed (RFC 5545): one event per appointment, summary the
+    patient's initials and the appointment type, nothing more (no name, no reason: feeds
+    are synced to third-party calendar services). UTC times, so no VTIMEZONE is needed.
+    UIDs of their own, so that a doctor who is also a patient never sees one event
+    update the other."""
+    host = urlsplit(settings.SITE_URL).hostname or "localhost"
+    calendar = Calendar()
+    calendar.add("prodid", PRODUCT_ID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("method", "PUBLISH")
+    calendar.add("x-wr-calname", f"{doctor.name} · {doctor.clinic.name}")
+    calendar.add("x-wr-timezone", doctor.clinic.timezone)
+    # RFC 7986 and its older name: how often subscribers should fetch it again.
+    calendar.add("refresh-interval", dt.timedelta(minutes=15), parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", "PT15M")
+    stamp = timezone.now()
+    for appointment in appointments:
+        event = Event()
+        event.add("uid", f"feed-appointment-{appointment.pk}@{host}")
+        event.add("sequence", appointment.sequence)
+        event.add("dtstamp", stamp)
+        event.add("last-modified", appointment.updated_at)
+        event.add("dtstart", appointment.starts_at.astimezone(dt.UTC))
+        event.add("dtend", appointment.ends_at.astimezone(dt.UTC))
+        event.add(
+            "summary",
+            f"{initials(appointment.patient.full_name)} · {appointment.appointment_type.name}",
+        )
+        event.add("status", "CONFIRMED")
+        event.add("transp", "OPAQUE")
+        event.add("class", "PRIVATE")
+        calendar.add_component(event)
+    result: bytes = calendar.to_ical()
+    return result

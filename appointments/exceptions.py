@@ -70,6 +70,13 @@ class NotStartedYet(BookingError):
     default_message = _("Attendance can be marked only once the appointment has started.")
 
 
+class CorrectionTooLate(BookingError):
+    code = "correction_too_late"
+    default_message = _(
+        "Attendance can be corrected only on the day of the appointment, in the clinic's time."
+    )
+
+
 class ProfileIncomplete(BookingError):
     code = "profile_incomplete"
     default_message = _(
@@ -80,3 +87,8 @@ class ProfileIncomplete(BookingError):
 class ReasonRequired(BookingError):
     code = "reason_required"
     default_message = _("Give the reason for cancelling: the patient is told it.")
+
+
+class DayIsOver(BookingError):
+    code = "day_is_over"
+    default_message = _("This day is over: there is nothing left of it to cancel.")

@@ -102,6 +102,42 @@ def doctor_free_slots(
     )
 
 
+def grid_free_slots(
+    *,
+    doctors: Sequence[Doctor],
+    hours: dict[int, DoctorHours],
+    booked: dict[int, list[Interval]],
+    first_day: dt.date,
+    last_day: dt.date,
+    now: dt.datetime | None = None,
+) -> dict[int, list[Interval]]:
+    """The free slots of each doctor's default (first active) type on the local dates
+    ``first_day`` through ``last_day``, by doctor id, from hours and bookings the caller
+    has loaded (``load_hours``, and the active appointments of those dates): the staff
+    calendar's free times, in no query of its own. The doctors need their clinic and
+    ``active_types`` prefetched."""
+    found: dict[int, list[Interval]] = {}
+    for doctor in doctors:
+        types = active_types(doctor)
+        if not types or not doctor.is_active:
+            found[doctor.pk] = []
+            continue
+        doctor_hours_ = hours[doctor.pk]
+        found[doctor.pk] = free_slots(
+            weekly=doctor_hours_.weekly,
+            extra=doctor_hours_.extra,
+            time_off=doctor_hours_.time_off,
+            booked=booked.get(doctor.pk, []),
+            zone=doctor.clinic.zone,
+            first_day=first_day,
+            last_day=last_day,
+            duration=types[0].duration,
+            step=types[0].step,
+            window=booking_window(doctor.clinic, now),
+        )
+    return found
+
+
 # --- A week of free times: the doctor page, rescheduling, booking by phone ----------------
 
 
@@ -312,24 +348,44 @@ def availability_conflicts(doctor: Doctor, now: dt.datetime) -> list[Appointment
     extra hours), or overlapping time off. Changing hours never cancels appointments;
     staff resolve these one by one."""
     clinic = doctor.clinic
+    last_day = (now + clinic.booking_horizon).astimezone(clinic.zone).date()
+    return conflicts_of(clinic=clinic, doctors=[doctor], now=now, last_day=last_day)
+
+
+def conflicts_of(
+    *, clinic: Clinic, doctors: Sequence[Doctor], now: dt.datetime, last_day: dt.date
+) -> list[Appointment]:
+    """``availability_conflicts`` of several doctors of ``clinic``, up to the local date
+    ``last_day``: five queries however many doctors (hours, appointments)."""
     zone = clinic.zone
     first_day = local_today(clinic, now)
-    last_day = (now + clinic.booking_horizon).astimezone(zone).date()
     range_start, range_end = local_day_bounds(first_day, last_day, zone)
     appointments = list(
-        Appointment.objects.filter(doctor=doctor, status=Status.BOOKED, starts_at__gt=now)
+        Appointment.objects.filter(
+            doctor__in=[doctor.pk for doctor in doctors], status=Status.BOOKED, starts_at__gt=now
+        )
         .overlapping(range_start, range_end)
+        .select_related("patient__user", "appointment_type", "doctor__clinic")
         .order_by("starts_at", "pk")
     )
     if not appointments:
         return []
-    hours = doctor_hours(doctor, first_day, last_day)
-    working = working_intervals(
-        weekly=hours.weekly, extra=hours.extra, zone=zone, first_day=first_day, last_day=last_day
-    )
-    time_off = periods_to_utc(hours.time_off, zone)
+    hours = load_hours([doctor.pk for doctor in doctors], first_day, last_day)
+    outside: dict[int, tuple[list[Interval], list[Interval]]] = {}
+    for doctor_id, doctor_hours_ in hours.items():
+        outside[doctor_id] = (
+            working_intervals(
+                weekly=doctor_hours_.weekly,
+                extra=doctor_hours_.extra,
+                zone=zone,
+                first_day=first_day,
+                last_day=last_day,
+            ),
+            periods_to_utc(doctor_hours_.time_off, zone),
+        )
     conflicts = []
     for appointment in appointments:
+        working, time_off = outside[appointment.doctor_id]
         booked = Interval(appointment.starts_at, appointment.ends_at)
         covered = any(each.start <= booked.start and booked.end <= each.end for each in working)
         if not covered or any(booked.overlaps(period) for period in time_off):

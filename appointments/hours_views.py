@@ -13,16 +13,24 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from accounts.decorators import staff_required
 from accounts.models import User
+from appointments.exceptions import ReasonRequired
 from appointments.free_times import availability_conflicts
+from appointments.models import Appointment
+from appointments.services import ClosedTime, close_doctor_time
+from appointments.staff_forms import BookedDecisionForm
+from appointments.staff_selectors import booked_during
 from clinic.errors import DomainError
 from clinic.htmx import HtmxHttpRequest
 from scheduling import services
@@ -53,6 +61,8 @@ class Forms:
     add: dict[int, IntervalForm] = field(default_factory=dict)
     change: dict[int, IntervalChangeForm] = field(default_factory=dict)
     time_off: TimeOffForm | None = None
+    # The booked appointments inside the time off being added, to confirm what befalls them.
+    time_off_inside: list[Appointment] = field(default_factory=list)
     extra_hours: ExtraHoursForm | None = None
     appointment_type: AppointmentTypeForm | None = None
     type_error: str = ""
@@ -133,18 +143,69 @@ def interval_remove(request: HtmxHttpRequest, doctor_id: int, rule_id: int) -> H
 @require_POST
 @staff_required
 def time_off_add(request: HttpRequest, doctor_id: int) -> HttpResponse:
+    """Add time off. When booked appointments fall inside it, the first POST only lists
+    them and asks (``booked`` = ``cancel``: cancel them and tell the patients, with the
+    reason; ``keep``: leave them booked, listed as conflicts to move or cancel one by
+    one); the answer adds it, in one transaction with the cancellations."""
     doctor = _staff_doctor(request, doctor_id)
     form = TimeOffForm(request.POST, auto_id="time-off-%s")
+    decision = BookedDecisionForm(request.POST)
     status = 400
-    if form.is_valid():
-        try:
-            services.add_time_off(doctor=doctor, changed_by=_user(request), **form.cleaned_data)
-        except DomainError as error:
-            form.add_error(None, error.message)
-            status = error.http_status
+    inside: list[Appointment] = []
+    if form.is_valid() and decision.is_valid():
+        booked = decision.cleaned_data["booked"]
+        proposed = TimeOff(doctor=doctor, **form.cleaned_data)
+        if not booked:
+            inside = list(booked_during(doctor=doctor, time_off=proposed, now=timezone.now()))
+        if inside:
+            status = 200  # asked, not refused
         else:
-            return _page_redirect(doctor, "time-off")
-    return _render_page(request, doctor, Forms(time_off=form), status=status)
+            try:
+                closed = close_doctor_time(
+                    doctor=doctor,
+                    cancel_booked=booked == "cancel",
+                    changed_by=_user(request),
+                    **form.cleaned_data,
+                )
+            except DomainError as error:
+                field_name = "reason" if isinstance(error, ReasonRequired) else None
+                form.add_error(field_name, error.message)
+                inside = list(booked_during(doctor=doctor, time_off=proposed, now=timezone.now()))
+                status = error.http_status
+            else:
+                _say_what_closing_did(request, closed)
+                return _page_redirect(doctor, "time-off")
+    bound = Forms(time_off=form, time_off_inside=inside)
+    return _render_page(request, doctor, bound, status=status)
+
+
+def _say_what_closing_did(request: HttpRequest, closed: ClosedTime) -> None:
+    if closed.cancelled:
+        count = len(closed.cancelled)
+        messages.success(
+            request,
+            ngettext(
+                "Time off added; %(count)d appointment cancelled, the patient is being emailed.",
+                "Time off added; %(count)d appointments cancelled, the patients are being emailed.",
+                count,
+            )
+            % {"count": count},
+        )
+    elif closed.conflicts:
+        count = len(closed.conflicts)
+        messages.warning(
+            request,
+            ngettext(
+                "Time off added; %(count)d booked appointment inside it is listed under "
+                "conflicts: move or cancel it.",
+                "Time off added; %(count)d booked appointments inside it are listed under "
+                "conflicts: move or cancel them.",
+                count,
+            )
+            % {"count": count},
+        )
+    else:
+        messages.success(request, _("Time off added."))
 
 
 @require_POST
@@ -300,6 +361,7 @@ def _render_page(
         ),
         "types": doctor.appointment_types.order_by("-is_active", "duration", "name"),
         "time_off_form": bound.time_off or TimeOffForm(auto_id="time-off-%s"),
+        "time_off_inside": bound.time_off_inside,
         "extra_hours_form": bound.extra_hours or ExtraHoursForm(auto_id="extra-%s"),
         "type_form": bound.appointment_type or AppointmentTypeForm(auto_id="type-%s"),
         "type_error": bound.type_error,

@@ -212,3 +212,40 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for appointment {self.appointment_id}"
+
+
+class CalendarFeed(models.Model):
+    """A private iCalendar subscription to one doctor's appointments, at
+    ``/calendar/<token>.ics``: the token in the address is its only key, so only its
+    SHA-256 is stored (the address is shown once, when made). Revoking it ends it; a
+    doctor has at most one feed that is not revoked (``appointments.feeds``)."""
+
+    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="calendar_feeds")
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["doctor"],
+                condition=Q(revoked_at__isnull=True),
+                name="calendar_feed_one_live_per_doctor",
+            )
+        ]
+
+    def __str__(self) -> str:
+        state = "revoked" if self.revoked_at else "live"
+        return f"Calendar feed of {self.doctor} ({state})"

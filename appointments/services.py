@@ -22,15 +22,19 @@ queues the patient's emails in the outbox in the same transaction (``notificatio
 import datetime as dt
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts import phones
 from accounts.models import Patient, User
 from appointments import db_guards, notifications, staff_selectors
 from appointments.exceptions import (
     ChangeWindowClosed,
+    CorrectionTooLate,
+    DayIsOver,
     IdempotencyKeyReused,
     InvalidTransition,
     NotBookable,
@@ -47,7 +51,8 @@ from appointments.free_times import doctor_free_slots
 from appointments.models import Appointment, Notification, Status
 from clinic import locking
 from clinic.errors import DomainError
-from scheduling.models import AppointmentType, Doctor
+from scheduling import services as scheduling_services
+from scheduling.models import AppointmentType, Doctor, TimeOff
 from scheduling.selectors import booking_window
 
 
@@ -159,33 +164,96 @@ def cancel_appointment(
     return locked
 
 
+def lock_doctor(doctor_id: int) -> None:
+    """The doctor's row lock alone (closing hours). A seam the race tests' control disables."""
+    locking.lock_one(Doctor.objects.filter(pk=doctor_id).only("pk"))
+
+
+@dataclass(frozen=True, slots=True)
+class ClosedTime:
+    """Time off just added, and what became of the booked appointments inside it: all
+    cancelled (``cancelled``), or all still booked (``conflicts``), for staff to move."""
+
+    time_off: TimeOff
+    cancelled: list[Appointment]
+    conflicts: list[Appointment]
+
+
+def close_doctor_time(
+    *,
+    doctor: Doctor,
+    start_date: dt.date,
+    end_date: dt.date,
+    start_time: dt.time | None,
+    end_time: dt.time | None,
+    reason: str,
+    cancel_booked: bool,
+    changed_by: User,
+) -> ClosedTime:
+    """Add time off for ``doctor`` (``scheduling.services.add_time_off``) and, with
+    ``cancel_booked``, cancel for the clinic every booked appointment inside it that has
+    not started, each patient emailed ``reason``. One transaction: all of it or none.
+
+    The doctor's lock comes first and is held to the commit, so no booking of that doctor
+    can commit meanwhile: a booking that committed before is found and cancelled, one
+    waiting for the lock re-checks after the commit and finds the hours closed. Then each
+    appointment row through ``cancel_appointment`` (savepoints in this transaction): the
+    documented order, doctor before appointment; no patient row is locked."""
+    reason = reason.strip()
+    if cancel_booked and not reason:
+        raise ReasonRequired()
+    with locking.atomic():
+        lock_doctor(doctor.pk)
+        time_off = scheduling_services.add_time_off(
+            doctor=doctor,
+            start_date=start_date,
+            end_date=end_date,
+            start_time=start_time,
+            end_time=end_time,
+            reason=reason,
+            changed_by=changed_by,
+        )
+        inside = list(
+            staff_selectors.booked_during(doctor=doctor, time_off=time_off, now=timezone.now())
+        )
+        if not cancel_booked:
+            return ClosedTime(time_off=time_off, cancelled=[], conflicts=inside)
+        cancelled = [
+            cancel_appointment(
+                appointment=appointment, cancelled_by=changed_by, reason=reason, by_clinic=True
+            )
+            for appointment in inside
+        ]
+    return ClosedTime(time_off=time_off, cancelled=cancelled, conflicts=[])
+
+
 def cancel_doctor_day(
     *, doctor: Doctor, day: dt.date, reason: str, cancelled_by: User
 ) -> list[Appointment]:
-    """Cancel, for the clinic, every booked appointment of ``doctor`` on the clinic-local
-    date ``day`` that has not started yet (a sick day). All or none: one transaction.
-
-    Locks the doctor row first, so no booking of that doctor can commit meanwhile (and
-    none is missed), then each appointment row through ``cancel_appointment``, whose
-    savepoints sit inside this transaction. That is the documented order (doctor before
-    appointment); no patient row is locked."""
+    """A sick day: close the rest of ``doctor``'s clinic-local date ``day`` (time off from
+    now, or from midnight for a day ahead, to the day's end) and cancel, for the clinic,
+    every booked appointment in it that has not started. ``close_doctor_time`` does both
+    in one transaction, under the doctor's lock. Raises ``DayIsOver`` for a past day."""
     reason = reason.strip()
     if not reason:
         raise ValueError("a sick day needs a reason: the patients are told it")
-    with locking.atomic():
-        locking.lock_one(Doctor.objects.filter(pk=doctor.pk).only("pk"))
-        remaining = staff_selectors.remaining_booked_on_day(
-            doctor=doctor, day=day, now=timezone.now()
-        )
-        return [
-            cancel_appointment(
-                appointment=appointment,
-                cancelled_by=cancelled_by,
-                reason=reason,
-                by_clinic=True,
-            )
-            for appointment in remaining
-        ]
+    now_local = timezone.now().astimezone(doctor.clinic.zone)
+    if day < now_local.date():
+        raise DayIsOver()
+    # From this minute on (floored: the minute under way is closed too).
+    start_time = (
+        now_local.time().replace(second=0, microsecond=0) if day == now_local.date() else None
+    )
+    return close_doctor_time(
+        doctor=doctor,
+        start_date=day,
+        end_date=day,
+        start_time=start_time,
+        end_time=None,
+        reason=reason,
+        cancel_booked=True,
+        changed_by=cancelled_by,
+    ).cancelled
 
 
 class EmailTaken(DomainError):
@@ -196,12 +264,17 @@ class EmailTaken(DomainError):
     )
 
 
-def create_patient(*, email: str, full_name: str, phone: str, date_of_birth: dt.date) -> Patient:
+def create_patient(
+    *, email: str, full_name: str, phone: str, date_of_birth: dt.date, region: str
+) -> Patient:
     """Register a patient for the clinic (a booking taken by phone).
 
-    The account gets an unusable password: the patient signs in later with a code
-    emailed to ``email``. Raises ``EmailTaken`` when the address is in use, also when a
-    concurrent registration wins the race (the unique index decides)."""
+    The phone is stored in E.164, read in ``region`` (the clinic's country) when it has
+    no country code; ``ValidationError`` if it is no phone number. The account gets an
+    unusable password: the patient signs in later with a code emailed to ``email``.
+    Raises ``EmailTaken`` when the address is in use, also when a concurrent
+    registration wins the race (the unique index decides)."""
+    phone = phones.normalise(phone, region)
     email = User.objects.normalize_email(email.strip()).lower()
     if User.objects.filter(email=email).exists():
         raise EmailTaken()
@@ -211,7 +284,7 @@ def create_patient(*, email: str, full_name: str, phone: str, date_of_birth: dt.
             return Patient.objects.create(
                 user=user,
                 full_name=full_name.strip(),
-                phone=phone.strip(),
+                phone=phone,
                 date_of_birth=date_of_birth,
             )
     except IntegrityError as error:
@@ -224,8 +297,12 @@ def reschedule_appointment(
     starts_at: dt.datetime,
     rescheduled_by: User | None,
     by_clinic: bool = False,
+    reason: str = "",
 ) -> Appointment:
-    """Move a booked appointment to ``starts_at`` with the same doctor and type.
+    """Move a booked appointment to ``starts_at`` with the same doctor and type. The
+    clinic (``by_clinic``) may move it at any time, the patient only until the cutoff;
+    ``reason`` goes into the audit trail. The patient is emailed the change, with the
+    updated invite.
 
     Atomic: the new time is taken and the old one released in one UPDATE of one row, or
     nothing changes. Moving to the time it already has is a no-op (safe to retry)."""
@@ -259,9 +336,12 @@ def reschedule_appointment(
 
         zone = locked.doctor.clinic.zone
         why = (
-            f"rescheduled from {locked.starts_at.astimezone(zone):%Y-%m-%d %H:%M %Z} "
+            f"rescheduled{' by clinic' if by_clinic else ''} "
+            f"from {locked.starts_at.astimezone(zone):%Y-%m-%d %H:%M %Z} "
             f"to {starts_at.astimezone(zone):%Y-%m-%d %H:%M %Z}"
         )
+        if reason.strip():
+            why += f": {reason.strip()}"
         locked.starts_at, locked.ends_at = starts_at, ends_at
         locked.sequence += 1
         with _guard_violations_as_domain_errors():
@@ -270,15 +350,21 @@ def reschedule_appointment(
     return locked
 
 
-# The audit reason recorded for each attendance outcome.
+# The audit reason recorded for each attendance outcome, and for a same-day correction.
 ATTENDANCE_REASONS = {Status.COMPLETED: "marked completed", Status.NO_SHOW: "marked no-show"}
+CORRECTION_REASONS = {
+    Status.COMPLETED: "corrected to completed (was no-show)",
+    Status.NO_SHOW: "corrected to no-show (was completed)",
+}
 
 
 def mark_attendance(
     *, appointment: Appointment, status: Status, marked_by: User | None
 ) -> Appointment:
     """Record that a booked appointment took place (``COMPLETED``) or that the patient did
-    not come (``NO_SHOW``). Only once it has started; no email is sent.
+    not come (``NO_SHOW``). Only once it has started; no email is sent. A mis-click can be
+    corrected (completed to no-show, or back) on the appointment's own day in the
+    clinic's zone, audited as a correction; later it stands (``CorrectionTooLate``).
 
     Only the appointment row is locked: the slot stays taken either way, so neither the
     patient's nor the doctor's other bookings are read. Marking it again with the same
@@ -289,13 +375,19 @@ def mark_attendance(
         locked = _lock_appointment(appointment)
         if locked.status == status:
             return locked
-        if locked.status != Status.BOOKED:
+        if locked.status in CORRECTION_REASONS:
+            if not staff_selectors.can_correct_attendance(locked, timezone.now()):
+                raise CorrectionTooLate()
+            why = CORRECTION_REASONS[status]
+        elif locked.status != Status.BOOKED:
             raise InvalidTransition()
-        if locked.starts_at > timezone.now():
+        elif locked.starts_at > timezone.now():
             raise NotStartedYet()
+        else:
+            why = ATTENDANCE_REASONS[status]
         locked.status = status
         locked.sequence += 1
-        _audited_save(locked, actor=marked_by, why=ATTENDANCE_REASONS[status])
+        _audited_save(locked, actor=marked_by, why=why)
     return locked
 
 

@@ -1,15 +1,19 @@
 """Parsing what staff send: the calendar's query string and the detail page's actions."""
 
+from typing import Any
+
 from django import forms
 
-from accounts.validators import validate_date_of_birth, validate_person_name, validate_phone
+from accounts import phones
+from accounts.validators import validate_date_of_birth, validate_person_name
 from appointments.forms import REASON_MAX_LENGTH, AwareDateTimeField
 from appointments.models import Status
 from clinic.dates import validate_date_in_range
 
 
 class CalendarQueryForm(forms.Form):
-    """``?clinic=<id>&view=day|week&date=YYYY-MM-DD&doctor=<id>``, every part optional."""
+    """``?clinic=<id>&view=day|week&date=YYYY-MM-DD&specialty=&doctor=<id>``, every part
+    optional."""
 
     clinic = forms.IntegerField(required=False, min_value=1)
     view = forms.ChoiceField(
@@ -22,6 +26,7 @@ class CalendarQueryForm(forms.Form):
         error_messages={"invalid": "Give the date as YYYY-MM-DD, e.g. 2026-03-09."},
     )
     doctor = forms.IntegerField(required=False, min_value=1)
+    specialty = forms.CharField(required=False, max_length=100)
 
 
 class StaffCancelForm(forms.Form):
@@ -55,11 +60,14 @@ class PatientSearchForm(forms.Form):
 
 
 class NewPatientForm(forms.Form):
+    """A patient registered by staff; the phone is read in ``region`` (the clinic's
+    country) when it has no country code."""
+
     email = forms.EmailField(label="Email", help_text="The patient signs in with a code sent here.")
     full_name = forms.CharField(
         label="Full name", max_length=200, validators=[validate_person_name]
     )
-    phone = forms.CharField(label="Phone", max_length=40, validators=[validate_phone])
+    phone = forms.CharField(label="Phone", max_length=40)
     date_of_birth = forms.DateField(
         label="Date of birth",
         validators=[validate_date_of_birth],
@@ -67,6 +75,13 @@ class NewPatientForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         error_messages={"invalid": "Give the date as YYYY-MM-DD, e.g. 1980-01-31."},
     )
+
+    def __init__(self, *args: Any, region: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.region = region
+
+    def clean_phone(self) -> str:
+        return phones.normalise(self.cleaned_data["phone"], self.region)
 
 
 class StaffBookingQueryForm(forms.Form):
@@ -96,3 +111,41 @@ class StaffBookingForm(forms.Form):
             "invalid": "This form has expired. Please choose the time again.",
         },
     )
+
+
+class BookedDecisionForm(forms.Form):
+    """What becomes of the booked appointments inside time off being added: nothing asked
+    yet (empty), ``cancel`` them (the patients are emailed the reason), or ``keep`` them
+    booked (they are listed as conflicts)."""
+
+    booked = forms.ChoiceField(
+        required=False, choices=[("", "Not asked yet"), ("cancel", "Cancel"), ("keep", "Keep")]
+    )
+
+
+class StaffRescheduleQueryForm(forms.Form):
+    """``?week=YYYY-MM-DD&start=<ISO 8601>``: the week of free times, then the new time."""
+
+    week = forms.DateField(
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        error_messages={"invalid": "Give the week as a date, e.g. 2026-03-09."},
+    )
+    start = AwareDateTimeField(required=False)
+
+
+class StaffRescheduleForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is it moved?",
+        help_text='For the appointment\'s history, e.g. "the patient asked on the phone".',
+        max_length=REASON_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say why it is moved: the history keeps it."},
+    )
+
+
+class DoctorPickerForm(forms.Form):
+    """``?doctor=<part of the name>&specialty=``: the doctors to book by phone."""
+
+    doctor = forms.CharField(label="Doctor's name", required=False, max_length=100)
+    specialty = forms.CharField(label="Specialty", required=False, max_length=100)

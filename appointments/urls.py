@@ -15,4 +15,5 @@ urlpatterns = [
     path("appointments/<int:pk>/cancel/", views.cancel, name="cancel"),
     path("appointments/<int:pk>/reschedule/", views.reschedule, name="reschedule"),
     path("appointments/<int:pk>/calendar.ics", views.calendar_file, name="ics"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="feed"),
 ]

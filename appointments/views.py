@@ -24,8 +24,8 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import current_patient, patient_required
 from accounts.models import User
-from appointments import free_times, selectors
-from appointments.calendar import appointment_calendar
+from appointments import feeds, free_times, selectors
+from appointments.calendar import appointment_calendar, doctor_feed
 from appointments.exceptions import (
     ChangeWindowClosed,
     NotBookable,
@@ -352,6 +352,21 @@ def calendar_file(request: HttpRequest, pk: int) -> HttpResponse:
     )
     response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.pk}.ics"'
     response["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A doctor's calendar subscription: no sign-in, the token is the key; a revoked or
+    unknown one is a 404."""
+    feed = feeds.feed_by_token(token)
+    if feed is None:
+        raise Http404("No such calendar feed.")
+    body = doctor_feed(feed.doctor, feeds.feed_appointments(feed, timezone.now()))
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = 'inline; filename="appointments.ics"'
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Robots-Tag"] = "noindex"
     return response
 
 

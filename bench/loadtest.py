@@ -87,6 +87,7 @@ def server_environment(database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "DEBUG": "false",
         "SECRET_KEY": "bench-" + secrets.token_urlsafe(40),
+        "PHONE_LOOKUP_KEY": "bench-" + secrets.token_urlsafe(40),
         "ALLOWED_HOSTS": HOST,
         "SECURE_SSL_REDIRECT": "false",
         "EMAIL_URL": "file:///tmp/clinic-bench-mail",

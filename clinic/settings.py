@@ -8,6 +8,7 @@ development commands (``make run``, the Makefile's other targets) and the tests
 SQLite in ``var/``, mail printed on the console.
 """
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -86,6 +87,22 @@ if not DEBUG:
         )
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured("DEBUG is off: set ALLOWED_HOSTS (comma-separated).")
+
+# Phone numbers without a country code that patients type about themselves are read in
+# this region (ISO 3166 alpha-2); staff entries use their clinic's country instead.
+PHONE_DEFAULT_REGION = env_str("PHONE_DEFAULT_REGION", "DE").upper()
+# The key of the phone numbers' search hashes (Patient.phone_lookup, accounts/phones.py).
+# A key of its own, so that a SECRET_KEY rotation leaves them valid; required with DEBUG
+# off. Changing it needs `manage.py rehash_phone_lookups`.
+PHONE_LOOKUP_KEY = env_str("PHONE_LOOKUP_KEY")
+if not PHONE_LOOKUP_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "DEBUG is off: set PHONE_LOOKUP_KEY to a random string of at least 32 characters."
+        )
+    PHONE_LOOKUP_KEY = hashlib.sha256(f"phone-lookup:{SECRET_KEY}".encode()).hexdigest()
+elif len(PHONE_LOOKUP_KEY) < 32:
+    raise ImproperlyConfigured("PHONE_LOOKUP_KEY must be at least 32 characters long.")
 
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # The TLS proxies and load balancers in front of gunicorn (addresses or networks, e.g.

@@ -28,7 +28,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("doctors/<int:pk>", scheduling_api.DoctorDetail.as_view()),
     path("doctors/<int:pk>/availability", appointments_api.DoctorAvailability.as_view()),
     path("doctors/<int:pk>/weekly-availability", appointments_api.WeeklyHoursView.as_view()),
-    path("doctors/<int:pk>/time-off", scheduling_api.TimeOffList.as_view()),
+    path("doctors/<int:pk>/time-off", appointments_api.TimeOffList.as_view()),
     path("doctors/<int:pk>/calendar", appointments_api.DoctorCalendar.as_view()),
     path("time-off/<int:pk>", scheduling_api.TimeOffDetail.as_view()),
     path("appointments", appointments_api.AppointmentList.as_view()),

@@ -53,6 +53,7 @@ class ClinicForm(forms.ModelForm[Clinic]):
             "name",
             "slug",
             "timezone",
+            "country",
             "address",
             "phone",
             "email",
@@ -72,7 +73,7 @@ class ClinicAdmin(admin.ModelAdmin[Clinic]):
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("doctors_overview",)
     fieldsets = (
-        (None, {"fields": ("name", "slug", "timezone")}),
+        (None, {"fields": ("name", "slug", "timezone", "country")}),
         ("Contact", {"fields": ("address", "phone", "email")}),
         (
             "Booking policy",

@@ -1,8 +1,8 @@
-"""Clinics and doctors over JSON; and, for staff, doctors' time off.
+"""Clinics and doctors over JSON; and, for staff, removing doctors' time off.
 
 Times of day (time off) are wall-clock times in the clinic's zone, as on the staff pages.
-Free times and weekly hours (which answer with the bookings they leave out) are the
-appointments app's (``appointments.api``).
+Free times, weekly hours and adding time off (which answer with the bookings they leave
+out, or cancel) are the appointments app's (``appointments.api``).
 """
 
 import datetime as dt
@@ -18,8 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from clinic.api.fields import LocalDateField, WallClockTimeField, problems
-from clinic.api.idempotency import IDEMPOTENCY_KEY_OPTIONAL, run_idempotently
+from clinic.api.fields import LocalDateField, WallClockTimeField
 from clinic.api.permissions import IsStaff
 from scheduling import selectors, services
 from scheduling.models import AppointmentType, Clinic, Doctor, TimeOff
@@ -200,58 +199,7 @@ class DoctorDetail(generics.RetrieveAPIView[Doctor]):
         return super().get(request, *args, **kwargs)
 
 
-# --- Staff: a doctor's hours and time off ------------------------------------------------
-
-
-class TimeOffList(APIView):
-    permission_classes = (IsStaff,)
-
-    @extend_schema(
-        operation_id="doctors_time_off_list",
-        parameters=[TimeOffQuerySerializer],
-        responses=TimeOffSerializer(many=True),
-        tags=["staff"],
-        summary="A doctor's time off that has not ended",
-    )
-    def get(self, request: Request, pk: int) -> Response:
-        doctor = selectors.staff_doctor_or_404(request.user, pk)
-        query = TimeOffQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
-        since = query.validated_data.get("from") or selectors.local_today(doctor.clinic)
-        periods = doctor.time_off.filter(end_date__gte=since).order_by("start_date", "pk")
-        return Response(TimeOffSerializer(periods, many=True).data)
-
-    @extend_schema(
-        operation_id="doctors_time_off_create",
-        request=TimeOffSerializer,
-        responses={201: TimeOffSerializer, **problems(409, 422)},
-        parameters=[IDEMPOTENCY_KEY_OPTIONAL],
-        tags=["staff"],
-        summary="Add time off",
-        description="Free times inside it disappear; booked appointments stay (see the "
-        "weekly-availability conflicts).",
-    )
-    def post(self, request: Request, pk: int) -> Response:
-        doctor = selectors.staff_doctor_or_404(request.user, pk)
-        assert isinstance(request.user, User)
-        user = request.user
-
-        def add() -> Response:
-            form = TimeOffSerializer(data=request.data)
-            form.is_valid(raise_exception=True)
-            data = form.validated_data
-            time_off = services.add_time_off(
-                doctor=doctor,
-                start_date=data["start_date"],
-                end_date=data["end_date"],
-                start_time=data.get("start_time"),
-                end_time=data.get("end_time"),
-                reason=data.get("reason", ""),
-                changed_by=user,
-            )
-            return Response(TimeOffSerializer(time_off).data, status=status.HTTP_201_CREATED)
-
-        return run_idempotently(request, add, required=False)
+# --- Staff: removing time off ------------------------------------------------------------
 
 
 class TimeOffDetail(APIView):

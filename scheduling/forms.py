@@ -58,7 +58,12 @@ class TimeOffForm(forms.Form):
         help_text="Empty: the whole last day.",
         widget=time_input(),
     )
-    reason = forms.CharField(max_length=200, required=False)
+    reason = forms.CharField(
+        label="Reason",
+        max_length=200,
+        required=False,
+        help_text="Needed to cancel booked appointments inside it: each patient is told it.",
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}

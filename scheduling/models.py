@@ -9,6 +9,7 @@ import datetime as dt
 import zoneinfo
 from functools import cache
 
+import phonenumbers
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -37,6 +38,14 @@ def validate_timezone(value: str) -> None:
         )
 
 
+def validate_country(value: str) -> None:
+    # The regions libphonenumber knows: every ISO 3166 alpha-2 code with a phone plan.
+    if value not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationError(
+            "%(value)s is not an ISO 3166 country code (e.g. DE).", params={"value": value}
+        )
+
+
 class Clinic(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(unique=True)
@@ -45,6 +54,13 @@ class Clinic(models.Model):
         default="Europe/Berlin",
         validators=[validate_timezone],
         help_text="IANA time zone in which the clinic's hours are defined and shown.",
+    )
+    country = models.CharField(
+        max_length=2,
+        default="DE",
+        validators=[validate_country],
+        help_text="ISO 3166 country code (DE, AT, GB...): phone numbers staff type without "
+        "a country code are read as this country's.",
     )
     address = models.TextField(blank=True)
     phone = models.CharField(max_length=40, blank=True)

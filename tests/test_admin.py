@@ -194,6 +194,7 @@ def test_a_new_clinic_and_its_first_doctor_are_set_up_entirely_in_the_admin(admi
             "name": "Westend Practice",
             "slug": "westend",
             "timezone": "Europe/Berlin",
+            "country": "DE",
             "address": "Kantstraße 1, Berlin",
             "phone": "+49 30 000000",
             "email": "",

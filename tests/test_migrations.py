@@ -206,7 +206,35 @@ def test_the_cache_table_migration_passes_over_a_table_that_exists(executor):
     executor.migrate(BEFORE_THE_CACHE_TABLE)
     assert cache_table_exists()  # unapplying keeps it
 
+
+@pytest.mark.django_db(transaction=True)
+def test_existing_phones_are_stored_in_e164_with_their_search_keys(executor):
+    from accounts import phones
+    from accounts.models import Patient
+
+    before = [("accounts", "0012_patient_search_keys")]
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    User, OldPatient = old.get_model("accounts", "User"), old.get_model("accounts", "Patient")
+    leon = OldPatient.objects.create(
+        user=User.objects.create(email="leon@example.com", password="!"),
+        full_name="Léon Wolf",
+        phone="0155 75151122",
+    )
+    odd = OldPatient.objects.create(
+        user=User.objects.create(email="odd@example.com", password="!"),
+        full_name="Odd Number",
+        phone="ask at the desk",
+    )
+
     executor.loader.build_graph()
     executor.migrate(executor.loader.graph.leaf_nodes())
 
     assert cache_table_exists()
+
+
+    leon = Patient.objects.get(pk=leon.pk)
+    assert (leon.phone, leon.name_search) == ("+4915575151122", "leon wolf")
+    assert leon.phone_lookup == phones.lookup_hash("+4915575151122")
+    odd = Patient.objects.get(pk=odd.pk)
+    assert (odd.phone, odd.phone_lookup) == ("ask at the desk", "")

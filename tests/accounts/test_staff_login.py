@@ -621,7 +621,9 @@ def test_staff_see_the_staff_link_instead_of_the_patient_links(client, staff):
     page = client.get(reverse("staff_appointments:home")).text
 
     nav = page[page.index('<nav aria-label="Main">') : page.index("</nav>")]
-    assert f'<a href="{reverse("staff_appointments:home")}" aria-current="page">Staff</a>' in nav
+    # The staff navigation (issue 12): the today view first, no "Find a doctor".
+    assert f'<a href="{reverse("staff_appointments:home")}" aria-current="page">Today</a>' in nav
+    assert "Find a doctor" not in nav
     assert reverse("admin:index") not in nav
     assert "My appointments" not in nav
 
@@ -743,3 +745,15 @@ def test_the_code_of_the_previous_half_minute_is_accepted_for_clock_drift(client
     response = client.post(reverse("staff:login-code"), {"code": previous_code})
 
     assert response["Location"] == reverse("staff_appointments:home")
+
+
+def test_the_set_up_page_shows_the_staff_navigation_not_the_patients(client, staff):
+    enter_password(client)
+
+    page = client.get(reverse("staff:login-enrol")).text
+
+    nav = page[page.index('<nav aria-label="Main">') : page.index("</nav>")]
+    assert "Find a doctor" not in nav
+    assert "Staff sign-in" in nav
+    assert "Clinic staff" in page
+    assert 'class="manual-key"' in page

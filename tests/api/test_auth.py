@@ -407,7 +407,7 @@ def test_a_patient_reads_their_profile():
         "id": patient.pk,
         "email": "ada@example.com",
         "full_name": "Ada Lovelace",
-        "phone": "+49 170 0000000",
+        "phone": "+491700000000",  # stored in E.164 (issue 12)
         "date_of_birth": "1980-01-01",
         "is_complete": True,
     }
@@ -428,7 +428,7 @@ def test_a_new_patient_completes_their_profile():
     assert response.json()["is_complete"] is True
     patient = Patient.objects.get(user__email="ada@example.com")
     assert patient.full_name == "Ada Lovelace"
-    assert patient.phone == "+44 20 7946 0000"
+    assert patient.phone == "+442079460000"  # E.164 (issue 12)
     assert patient.date_of_birth == dt.date(1990, 12, 10)
 
 

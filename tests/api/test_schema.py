@@ -159,7 +159,7 @@ def test_a_profiles_date_of_birth_may_be_null_when_read_but_not_when_set():
 def test_wall_clock_times_are_described_as_the_hh_mm_strings_they_are():
     components = schema()["components"]["schemas"]
 
-    for name, field in [("WeeklyInterval", "start"), ("TimeOffRequest", "end_time")]:
+    for name, field in [("WeeklyInterval", "start"), ("TimeOffCreateRequest", "end_time")]:
         described = components[name]["properties"][field]
         assert "format" not in described  # OpenAPI's "time" would demand seconds
         assert re.fullmatch(described["pattern"], "09:30")

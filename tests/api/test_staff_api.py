@@ -351,6 +351,8 @@ def test_time_off_hides_the_free_times_inside_it_until_it_is_removed(
         "start_time": "09:00",
         "end_time": "12:00",
         "reason": "Training",
+        "cancelled": [],
+        "conflicts": [],
     }
     assert free_times(doctor, MONDAY)[0] == "12:00"
     assert free_times(doctor, TUESDAY)[0] == "09:00"
@@ -503,7 +505,7 @@ def test_the_calendar_lists_the_doctors_booked_appointments_on_local_dates(api, 
         "id": patient.pk,
         "full_name": "Ada Lovelace",
         "email": patient.user.email,
-        "phone": "+49 170 1111111",
+        "phone": "+491701111111",  # stored in E.164 (issue 12)
     }
     tuesday = api.get(f"/api/v1/doctors/{doctor.pk}/calendar?from={TUESDAY}&to={TUESDAY}")
     assert [item["id"] for item in tuesday.json()] == [midnight_tuesday.pk]

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from appointments.exceptions import InvalidTransition, NotStartedYet
+from appointments.exceptions import CorrectionTooLate, InvalidTransition, NotStartedYet
 from appointments.models import Appointment, Status
 from appointments.services import cancel_appointment, mark_attendance
 from tests.factories import book, local, make_doctor, make_patient, make_staff
@@ -75,12 +75,41 @@ def test_it_refuses_a_cancelled_appointment(appointment, staff, frozen_now):
     assert Appointment.objects.get(pk=appointment.pk).status == Status.CANCELLED_BY_CLINIC
 
 
-def test_it_refuses_to_turn_a_completed_appointment_into_a_no_show(appointment, staff, frozen_now):
+# A mis-click is corrected the same day (issue 12); before, completed stayed completed.
+@pytest.mark.parametrize(
+    ("first", "then", "why"),
+    [
+        (Status.COMPLETED, Status.NO_SHOW, "corrected to no-show (was completed)"),
+        (Status.NO_SHOW, Status.COMPLETED, "corrected to completed (was no-show)"),
+    ],
+)
+def test_a_mis_click_is_corrected_the_same_day_and_audited(
+    appointment, staff, frozen_now, first, then, why
+):
+    frozen_now.move_to(AT_THE_START + dt.timedelta(hours=1))
+    mark_attendance(appointment=appointment, status=first, marked_by=staff)
+    frozen_now.move_to(dt.datetime(2026, 3, 9, 22, 59, tzinfo=dt.UTC))  # 23:59 CET
+
+    corrected = mark_attendance(appointment=appointment, status=then, marked_by=staff)
+
+    assert corrected.status == then
+    record = last_record(appointment)
+    assert (record.status, record.history_user, record.history_change_reason) == (
+        then,
+        staff,
+        why,
+    )
+
+
+def test_a_correction_the_next_day_is_refused(appointment, staff, frozen_now):
     frozen_now.move_to(AT_THE_START + dt.timedelta(hours=1))
     mark_attendance(appointment=appointment, status=Status.COMPLETED, marked_by=staff)
+    frozen_now.move_to(dt.datetime(2026, 3, 9, 23, 0, tzinfo=dt.UTC))  # Tuesday 00:00 CET
 
-    with pytest.raises(InvalidTransition):
+    with pytest.raises(CorrectionTooLate):
         mark_attendance(appointment=appointment, status=Status.NO_SHOW, marked_by=staff)
+
+    assert Appointment.objects.get(pk=appointment.pk).status == Status.COMPLETED
 
 
 def test_marking_it_again_the_same_way_changes_nothing(appointment, staff, frozen_now):

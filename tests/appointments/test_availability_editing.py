@@ -393,11 +393,15 @@ def test_time_off_over_a_booked_appointment_lists_it_as_a_conflict(client, docto
     appointment = book(make_patient(), doctor, local(doctor.clinic, 2026, 3, 9, 10))
     assert "Conflicts to resolve" not in page(client, doctor)
     client.post(
-        url("time-off-add", doctor.pk), {"start_date": "2026-03-09", "end_date": "2026-03-09"}
+        url("time-off-add", doctor.pk),
+        {"start_date": "2026-03-09", "end_date": "2026-03-09", "booked": "keep"},
     )
     content = page(client, doctor)
     assert "Conflicts to resolve" in content
-    assert f"/admin/appointments/appointment/{appointment.pk}/change/" in content
+    # Acted on right there (issue 12): no link into the admin, which staff may not open.
+    assert reschedule_url(appointment, doctor) in content
+    assert reverse("staff_appointments:cancel", args=[appointment.pk]) in content
+    assert "/admin/" not in content
     appointment.refresh_from_db()
     assert appointment.status == Status.BOOKED
 
@@ -406,9 +410,14 @@ def test_removing_hours_with_htmx_updates_the_conflicts(client, doctor, staff):
     appointment = book(make_patient(), doctor, local(doctor.clinic, 2026, 3, 9, 10))
     rule = WeeklyAvailability.objects.get(doctor=doctor, weekday=0)
     response = client.post(url("interval-remove", doctor.pk, rule.pk), **HTMX)
-    assert f"/admin/appointments/appointment/{appointment.pk}/change/" in response.content.decode()
+    assert reverse("staff_appointments:reschedule", args=[appointment.pk]) in response.text
     appointment.refresh_from_db()
     assert appointment.status == Status.BOOKED
+
+
+def reschedule_url(appointment, doctor):
+    back = url("availability", doctor.pk)
+    return f"{reverse('staff_appointments:reschedule', args=[appointment.pk])}?next={back}"
 
 
 def test_conflicts_follow_the_local_hours_across_a_dst_change(doctor):

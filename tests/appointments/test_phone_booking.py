@@ -60,7 +60,8 @@ def confirm(client, patient, anna, start=MONDAY_10, key="a" * 32):
 # Finding the caller
 
 
-@pytest.mark.parametrize("query", ["pohl", "PETRA@example", "170 1234"])
+# A phone number is found whole, in any spelling (tests/appointments/test_patient_search.py).
+@pytest.mark.parametrize("query", ["pohl", "PETRA@example", "0170 1234567"])
 def test_it_finds_a_patient_by_name_email_or_phone(client, staff, petra, max_meier, query):
     page = client.get(PATIENTS, {"q": query}).text
 
@@ -129,15 +130,16 @@ def test_create_patient_gives_an_account_without_a_usable_password():
     patient = create_patient(
         email=" Nina@Example.com ",
         full_name="Nina Neu",
-        phone="+49 170 555",
+        phone="+49 170 5550123",
         date_of_birth=dt.date(1990, 2, 3),
+        region="DE",
     )
 
     assert patient.user.email == "nina@example.com"
     assert not patient.user.has_usable_password()
     assert (patient.full_name, patient.phone, patient.date_of_birth) == (
         "Nina Neu",
-        "+49 170 555",
+        "+491705550123",  # E.164 (issue 12)
         dt.date(1990, 2, 3),
     )
 
@@ -147,8 +149,9 @@ def test_create_patient_refuses_an_email_in_use(petra):
         create_patient(
             email="PETRA@example.com",
             full_name="Another Petra",
-            phone="1",
+            phone="+49 170 5550123",
             date_of_birth=dt.date(1990, 1, 1),
+            region="DE",
         )
 
     assert Patient.objects.count() == 1
@@ -229,8 +232,9 @@ def test_the_first_step_offers_only_the_doctors_of_the_staffs_clinics(client, st
 
     assert "Dr. Anna Weber" in page
     assert "Dr. Otto Other" not in page
-    assert f'value="{consultation(anna).pk}"' in page
-    assert f'value="{consultation(other).pk}"' not in page
+    # A list of the doctors found, each type a link (issue 12: no 110-option select).
+    assert f"?type={consultation(anna).pk}" in page
+    assert f"?type={consultation(other).pk}" not in page
 
 
 def test_the_second_step_shows_a_week_of_free_times(client, staff, anna, petra):
@@ -305,3 +309,31 @@ def test_a_malformed_time_is_a_400(client, staff, anna, petra):
     response = client.get(book_url(petra, type=consultation(anna).pk, start="monday"))
 
     assert response.status_code == 400
+
+
+def test_doctors_are_found_by_name_or_specialty(client, staff, clinic, anna, petra):
+    make_doctor(clinic, name="Dr. Clara Kinder", specialty="Paediatrics")
+
+    by_name = client.get(book_url(petra), {"doctor": "kind"}).text
+    by_specialty = client.get(book_url(petra), {"specialty": "Paediatrics"}).text
+
+    assert "Dr. Clara Kinder" in by_name
+    assert "Dr. Anna Weber" not in by_name
+    assert "Dr. Clara Kinder" in by_specialty
+    assert "Dr. Anna Weber" not in by_specialty
+
+
+def test_it_offers_the_first_free_time_across_the_specialty(client, staff, clinic, anna, petra):
+    busy = make_doctor(clinic, name="Dr. Busy Kinder", specialty="Paediatrics")
+    free = make_doctor(
+        clinic, name="Dr. Clara Kinder", specialty="Paediatrics", hours=(dt.time(9), dt.time(12))
+    )
+    for minutes in range(120, 480, 30):  # Dr. Busy is booked all Wednesday from 11:00
+        book(make_patient(), busy, local(clinic, 2026, 3, 4, 9) + dt.timedelta(minutes=minutes))
+    book(make_patient(), free, local(clinic, 2026, 3, 4, 11))
+
+    page = client.get(book_url(petra), {"specialty": "Paediatrics"}).text
+
+    assert "First free time in Paediatrics: Dr. Clara Kinder," in page
+    assert "Wednesday 4 March 2026, 11:30 CET" in page
+    assert f"?type={consultation(free).pk}&amp;start=2026-03-04T10:30:00Z" in page

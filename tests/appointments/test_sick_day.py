@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from appointments import services
+from appointments.exceptions import DayIsOver
 from appointments.models import Appointment, Notification, Status
 from appointments.services import cancel_doctor_day
 from tests.factories import (
@@ -158,7 +159,10 @@ def test_posting_the_reason_cancels_them_and_says_so(client, staff, anna, annas_
     response = client.post(url(anna), {"reason": "Dr. Weber is ill"}, follow=True)
 
     assert response.redirect_chain[0][1] == 303
-    assert "Cancelled 3 appointments; the patients are being emailed." in response.text
+    assert (
+        "Closed the rest of the day and cancelled 3 appointments; the patients are being emailed."
+        in response.text
+    )
     assert statuses(annas_monday) == [Status.CANCELLED_BY_CLINIC] * 3
 
 
@@ -189,3 +193,66 @@ def test_patients_cannot_reach_the_page(client, anna):
     response = client.get(url(anna))
 
     assert response.status_code in (302, 403)
+
+
+# The rest of the day is closed too
+
+
+def free_starts(doctor, day):
+    from appointments.free_times import doctor_free_slots
+    from tests.factories import consultation
+
+    slots = doctor_free_slots(
+        doctor=doctor, appointment_type=consultation(doctor), first_day=day, last_day=day
+    )
+    return [slot.start for slot in slots]
+
+
+def test_a_sick_day_ahead_closes_the_whole_day(anna, staff, annas_monday):
+    assert free_starts(anna, SICK_DAY)
+
+    cancel_doctor_day(doctor=anna, day=SICK_DAY, reason="Ill", cancelled_by=staff)
+
+    assert free_starts(anna, SICK_DAY) == []
+    time_off = anna.time_off.get()
+    assert (time_off.start_date, time_off.end_date, time_off.start_time, time_off.end_time) == (
+        SICK_DAY,
+        SICK_DAY,
+        None,
+        None,
+    )
+    assert time_off.reason == "Ill"
+    assert time_off.history.get().history_user == staff
+
+
+def test_a_sick_day_today_closes_it_from_now_on(frozen_now, clinic, anna, staff):
+    frozen_now.move_to(MONDAY_11_30 + dt.timedelta(minutes=7, seconds=30))  # 11:37:30 CET
+    started = book(make_patient(), anna, local(clinic, 2026, 3, 9, 14))
+    assert free_starts(anna, SICK_DAY)
+
+    cancel_doctor_day(doctor=anna, day=SICK_DAY, reason="Ill", cancelled_by=staff)
+
+    assert free_starts(anna, SICK_DAY) == []
+    assert anna.time_off.get().start_time == dt.time(11, 37)
+    assert statuses([started]) == [Status.CANCELLED_BY_CLINIC]
+
+
+def test_a_day_that_is_over_is_refused(frozen_now, anna, staff):
+    with pytest.raises(DayIsOver):
+        cancel_doctor_day(doctor=anna, day=dt.date(2026, 3, 3), reason="Ill", cancelled_by=staff)
+
+    assert not anna.time_off.exists()
+
+
+def test_the_page_of_a_day_that_is_over_says_so(client, staff, anna):
+    page = client.get(url(anna, dt.date(2026, 3, 3))).text
+
+    assert "This day is over" in page
+    assert "<form" not in page.split("<main", 1)[1]
+
+
+def test_a_sick_day_with_no_appointments_left_still_closes_it(client, staff, anna):
+    response = client.post(url(anna), {"reason": "Ill"})
+
+    assert response.status_code == 303
+    assert free_starts(anna, SICK_DAY) == []

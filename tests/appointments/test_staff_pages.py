@@ -119,8 +119,9 @@ def test_the_week_view_shows_monday_to_sunday(client, staff, clinic, anna, appoi
 
     page = client.get(CALENDAR, {"date": "2026-03-11", "view": "week"}).text
 
-    assert "Week of Monday 9 March 2026" in page
-    assert "Sunday 15 March" in page
+    # The week is one doctor's (the first, without a choice): seven columns (issue 12).
+    assert "Dr. Anna Weber, week of Monday 9 March 2026" in page
+    assert "Sun 15 Mar" in page
     assert "Petra Pohl" in page
     assert "Tuesday Tom" in page
     assert "Next Week Nina" not in page

@@ -28,6 +28,7 @@ SETTINGS_VARIABLES = (
     "EMAIL_URL",
     "REDIS_URL",
     "FIELD_ENCRYPTION_KEYS",
+    "PHONE_LOOKUP_KEY",
     "SECURE_SSL_REDIRECT",
     "SECURE_HSTS_SECONDS",
     "SECURE_HSTS_PRELOAD",
@@ -53,7 +54,7 @@ def run(arguments: list[str], **env: str) -> subprocess.CompletedProcess[str]:
     # (DEBUG, SECRET_KEY, DATABASE_URL...) must not leak into the case under test.
     base = {key: value for key, value in os.environ.items() if key not in SETTINGS_VARIABLES}
     if env.get("DEBUG") == "false":
-        env = {"FIELD_ENCRYPTION_KEYS": REAL_ENCRYPTION_KEY} | env
+        env = {"FIELD_ENCRYPTION_KEYS": REAL_ENCRYPTION_KEY, "PHONE_LOOKUP_KEY": "p" * 50} | env
     # The command is this interpreter with our own arguments: nothing untrusted runs.
     return subprocess.run(  # noqa: S603
         [sys.executable, *arguments],
@@ -117,9 +118,36 @@ def test_it_refuses_to_start_without_allowed_hosts():
     assert "set ALLOWED_HOSTS" in result.stderr
 
 
-def test_it_starts_with_a_secret_key_and_allowed_hosts():
+def test_it_refuses_to_start_without_a_phone_lookup_key():
     result = load_settings(
-        DEBUG="false", SECRET_KEY=REAL_SECRET_KEY, ALLOWED_HOSTS="clinic.example.com"
+        DEBUG="false",
+        SECRET_KEY=REAL_SECRET_KEY,
+        ALLOWED_HOSTS="clinic.example.com",
+        PHONE_LOOKUP_KEY="",
+    )
+
+    assert result.returncode != 0
+    assert "set PHONE_LOOKUP_KEY" in result.stderr
+
+
+def test_it_refuses_a_short_phone_lookup_key():
+    result = load_settings(
+        DEBUG="false",
+        SECRET_KEY=REAL_SECRET_KEY,
+        ALLOWED_HOSTS="clinic.example.com",
+        PHONE_LOOKUP_KEY="short",
+    )
+
+    assert result.returncode != 0
+    assert "PHONE_LOOKUP_KEY must be at least 32 characters" in result.stderr
+
+
+def test_it_starts_with_a_secret_key_allowed_hosts_and_a_phone_lookup_key():
+    result = load_settings(
+        DEBUG="false",
+        SECRET_KEY=REAL_SECRET_KEY,
+        ALLOWED_HOSTS="clinic.example.com",
+        PHONE_LOOKUP_KEY="p" * 50,
     )
 
     assert result.returncode == 0, result.stderr

@@ -167,7 +167,7 @@ def test_a_patient_signs_in_books_reschedules_and_cancels(page, doctor, smtp_inb
     assert (user.email, patient.full_name, patient.phone, patient.date_of_birth) == (
         EMAIL,
         "Maria Schmidt",
-        "+49 170 1234567",
+        "+491701234567",  # stored in E.164 (issue 12)
         dt.date(1985, 4, 12),
     )
     assert appointment.status == Status.CANCELLED_BY_PATIENT

@@ -61,7 +61,7 @@ def test_a_staff_member_edits_hours_and_cancels_a_booking_for_the_clinic(
     code = authenticator_code(page.locator("#manual-key").inner_text())
     page.get_by_label("6-digit code from your authenticator app").fill(code)
     page.get_by_role("button", name="Confirm and sign in").click()
-    expect(page.get_by_role("heading", name="Your clinics")).to_be_visible()
+    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
 
     # Straight to the hours page: the list of doctors that links to it has its own tests.
     page.goto(f"/staff/doctors/{doctor.pk}/availability/")
@@ -95,12 +95,14 @@ def test_a_staff_member_edits_hours_and_cancels_a_booking_for_the_clinic(
     expect(page.get_by_role("heading", name="Appointments at Lindenhof Practice")).to_be_visible()
     page.get_by_label("Show").select_option("week")
     page.get_by_role("button", name="Show", exact=True).click()
-    expect(page.get_by_role("heading", name=re.compile(r"^Week of "))).to_be_visible()
+    expect(
+        page.get_by_role("heading", name=re.compile(r"^Dr. Anna Weber, week of "))
+    ).to_be_visible()
     page.get_by_role("link", name="Next week").click()
-    week_of = f"Week of {monday:%A} {monday.day} {monday:%B %Y}"
+    week_of = f"Dr. Anna Weber, week of {monday:%A} {monday.day} {monday:%B %Y}"
     expect(page.get_by_role("heading", name=week_of)).to_be_visible()
-    monday_section = page.get_by_role("region", name=f"{monday:%A} {monday.day} {monday:%B}")
-    entry = monday_section.locator(".calendar-entry")
+    monday_column = page.get_by_role("group", name=f"{monday:%a} {monday.day} {monday:%b}")
+    entry = monday_column.locator(".block")
     expect(entry).to_have_count(1)
     expect(entry).to_contain_text("10:00\N{EN DASH}10:30")
     expect(entry).to_contain_text("Maria Schmidt")

@@ -44,7 +44,7 @@ def test_a_staff_member_sets_up_their_authenticator_and_opens_the_calendar(page:
 
     expect(page).to_have_url(re.compile(r"/staff/$"))
     assert Authenticator.objects.get(user=staff).confirmed
-    expect(page.get_by_role("heading", name="Your clinics")).to_be_visible()
+    expect(page.get_by_role("heading", name="Today", exact=True)).to_be_visible()
     expect(page.get_by_role("heading", name="Lindenhof Practice")).to_be_visible()
     expect(page.get_by_text("Westend Practice")).to_have_count(0)
     nav = page.get_by_role("navigation", name="Main")

@@ -28,6 +28,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
+from accounts import phones
 from accounts.models import Patient, User
 from appointments.models import Appointment, Status
 from clinic.audit import rewriting_history
@@ -73,6 +74,7 @@ class ClinicPreset:
     name: str
     slug: str
     timezone: str
+    country: str
     address: str
     phone: str
     email: str
@@ -87,6 +89,7 @@ CLINIC_PRESETS = (
         name="Lindenhof Medical Centre",
         slug="demo-berlin",
         timezone="Europe/Berlin",
+        country="DE",
         address="Lindenstraße 34\n10969 Berlin\nGermany",
         phone="+49 30 2589 4410",
         email="praxis@lindenhof.example.com",
@@ -111,6 +114,7 @@ CLINIC_PRESETS = (
         name="Hudson Street Family Practice",
         slug="demo-new-york",
         timezone="America/New_York",
+        country="US",
         address="210 Hudson Street, Suite 4\nNew York, NY 10013\nUSA",
         phone="+1 212 555 0142",
         email="frontdesk@hudsonfamily.example.com",
@@ -133,6 +137,7 @@ CLINIC_PRESETS = (
         name="Sakura Clinic Shibuya",
         slug="demo-tokyo",
         timezone="Asia/Tokyo",
+        country="JP",
         address="2-21-1 Shibuya, Shibuya-ku\nTokyo 150-0002\nJapan",
         phone="+81 3 5555 0123",
         email="info@sakura-clinic.example.com",
@@ -154,6 +159,7 @@ CLINIC_PRESETS = (
         name="Thames Medical Practice",
         slug="demo-london",
         timezone="Europe/London",
+        country="GB",
         address="18 Bankside\nLondon SE1 9JE\nUnited Kingdom",
         phone="+44 20 7946 0321",
         email="reception@thamesmedical.example.com",
@@ -176,6 +182,7 @@ CLINIC_PRESETS = (
         name="Harbourside Health",
         slug="demo-sydney",
         timezone="Australia/Sydney",
+        country="AU",
         address="1 Macquarie Place\nSydney NSW 2000\nAustralia",
         phone="+61 2 5550 1234",
         email="hello@harbourside.example.com",
@@ -466,7 +473,7 @@ def create_logins() -> Logins:
         user=patient_user,
         defaults={
             "full_name": "Lena Hoffmann",
-            "phone": "+49 151 2345 6789",
+            "phone": "+4915123456789",
             "date_of_birth": dt.date(1988, 5, 14),
         },
     )
@@ -503,6 +510,7 @@ def create_clinics(presets: Sequence[ClinicPreset]) -> list[Clinic]:
             name=preset.name,
             slug=preset.slug,
             timezone=preset.timezone,
+            country=preset.country,
             address=preset.address,
             phone=preset.phone,
             email=preset.email,
@@ -660,6 +668,9 @@ def create_patients(
     User.objects.bulk_create(users)
     for user, profile in zip(users, profiles, strict=True):
         profile.user = user  # bulk_create set the primary keys (RETURNING)
+        # bulk_create skips save(): E.164 and the search keys are set here.
+        profile.phone = phones.normalise(profile.phone)  # each pattern has its country code
+        profile.with_search_keys()
     return Patient.objects.bulk_create(profiles)
 
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0011_patient_erased_at'),
+        ('accounts', '0013_patient_search_data'),
     ]
 
     operations = [
