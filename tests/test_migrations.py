@@ -232,7 +232,6 @@ def test_existing_phones_are_stored_in_e164_with_their_search_keys(executor):
 
     assert cache_table_exists()
 
-
     leon = Patient.objects.get(pk=leon.pk)
     assert (leon.phone, leon.name_search) == ("+4915575151122", "leon wolf")
     assert leon.phone_lookup == phones.lookup_hash("+4915575151122")
