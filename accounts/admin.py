@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts import phones
 from accounts.api_tokens import revoke_token
 from accounts.models import ApiToken, Authenticator, Patient, User
 from accounts.protection import has_acted
@@ -122,10 +123,20 @@ class UserAdmin(DjangoUserAdmin[User]):
 class PatientAdmin(admin.ModelAdmin[Patient]):
     list_display = ("display_name", "email", "phone", "date_of_birth", "created_at", "appointments")
     list_select_related = ("user",)
-    search_fields = ("full_name", "user__email", "phone")
+    # The phone is encrypted at rest: a number is found by its keyed hash (get_search_results).
+    search_fields = ("full_name", "user__email")
     list_filter = ("created_at",)
     autocomplete_fields = ("user",)
     readonly_fields = ("created_at", "erased_at")
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Patient], search_term: str
+    ) -> tuple[QuerySet[Patient], bool]:
+        found, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        number = phones.normalise_or_none(search_term)
+        if number:
+            found = found | queryset.filter(phone_lookup=phones.lookup_hash(number))
+        return found, may_have_duplicates
 
     def get_readonly_fields(self, request: HttpRequest, obj: Patient | None = None) -> Any:
         # Moving a profile, with its appointments, to another login is not an edit.

@@ -92,7 +92,8 @@ class Patient(models.Model):
 
     user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient")
     full_name = models.CharField(max_length=200, blank=True, validators=[validate_person_name])
-    phone = models.CharField(max_length=40, blank=True, validators=[validate_phone])
+    # Encrypted at rest (clinic.encryption); searched only through ``phone_lookup``.
+    phone = EncryptedCharField(max_length=40, blank=True, validators=[validate_phone])
     # Encrypted at rest (clinic.encryption): it is read and shown, never searched in SQL.
     date_of_birth = EncryptedDateField(null=True, blank=True, validators=[validate_date_of_birth])
     created_at = models.DateTimeField(auto_now_add=True)
@@ -108,7 +109,6 @@ class Patient(models.Model):
         ordering = ["full_name"]
         indexes = [
             models.Index(fields=["full_name"]),
-            models.Index(fields=["phone"]),
             models.Index(fields=["phone_lookup"], name="patient_phone_lookup"),
         ]
 

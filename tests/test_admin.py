@@ -491,3 +491,13 @@ def test_a_patients_appointments_link_lists_only_theirs(admin, appointment):
 
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == [appointment]
+
+
+def test_the_patient_admin_finds_a_phone_number_however_it_is_typed(admin):
+    patient = make_patient("leon@example.com", phone="+4915575151122")
+    make_patient("other@example.com", phone="+4930111222")
+
+    response = admin.get(reverse("admin:accounts_patient_changelist"), {"q": "0155 75151122"})
+
+    assert patient.user.email in response.content.decode()
+    assert "other@example.com" not in response.content.decode()

@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 REASON = "Knee pain since the ski accident"
 CANCELLATION = "Patient is in hospital"
 BIRTH_DATE = dt.date(1961, 7, 23)
+PHONE = "+4915575151122"
 
 
 def every_value_in_the_database() -> str:
@@ -58,7 +59,7 @@ def test_an_encrypted_field_reads_back_what_was_written(doctor):
 def test_no_table_holds_the_encrypted_values_in_plaintext(doctor):
     """The bookings, their history copies and audit reasons, the stored API answer of an
     idempotent booking and time off: a scan of every table finds none of what was said."""
-    patient = make_patient(date_of_birth=BIRTH_DATE)
+    patient = make_patient(date_of_birth=BIRTH_DATE, phone=PHONE)
     response = post_booking(client_for(patient.user), **booking(doctor, reason=REASON))
     assert response.status_code == 201, response.content
     appointment = Appointment.objects.get()
@@ -71,7 +72,8 @@ def test_no_table_holds_the_encrypted_values_in_plaintext(doctor):
 
     dump = every_value_in_the_database()
 
-    for secret in (REASON, CANCELLATION, "Chemotherapy", BIRTH_DATE.isoformat(), "1961"):
+    secrets = (REASON, CANCELLATION, "Chemotherapy", BIRTH_DATE.isoformat(), "1961", PHONE)
+    for secret in (*secrets, PHONE[1:], "75151122"):
         assert secret not in dump, f"{secret!r} is stored in plaintext"
     assert patient.user.email in dump, "control: the scan sees what is not encrypted"
 

@@ -147,6 +147,9 @@ def test_staff_pages_and_the_first_sign_in_have_no_csp_violation(page: Page, pra
 
     violations.visit("/staff/")
     violations.visit(f"/staff/calendar/?clinic={clinic.pk}&view=week")
+    violations.visit(f"/staff/calendar/?clinic={clinic.pk}&view=day&date=2026-03-09")
+    violations.visit(f"/staff/patients/{appointment.patient_id}/")
+    violations.visit(f"/staff/appointments/{appointment.pk}/reschedule/")
     violations.visit(f"/staff/appointments/{appointment.pk}/")
     violations.visit(f"/staff/doctors/{doctor.pk}/availability/")
     violations.visit("/staff/patients/?q=Schmidt")
