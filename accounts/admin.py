@@ -5,6 +5,7 @@ from typing import Any, ClassVar
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import ActionLocation
 from django.contrib.admin.options import InlineModelAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -98,8 +99,10 @@ class UserAdmin(DjangoUserAdmin[User]):
             return False
         return super().has_delete_permission(request, obj)
 
-    def get_actions(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        actions = super().get_actions(request, *args, **kwargs)
+    def get_actions(
+        self, request: HttpRequest, action_location: ActionLocation = ActionLocation.CHANGE_LIST
+    ) -> Any:
+        actions = super().get_actions(request, action_location)
         actions.pop("delete_selected", None)  # one by one, where has_delete_permission says
         return actions
 

@@ -4,6 +4,7 @@ create them and running ``migrate`` again restores them; /readyz reports a missi
 Other schedules an admin adds stay theirs to delete."""
 
 from django.contrib import admin
+from django.contrib.admin import ActionLocation
 from django.http import HttpRequest
 from django_q.admin import ScheduleAdmin as DjangoQScheduleAdmin
 from django_q.models import Schedule
@@ -26,8 +27,10 @@ class ScheduleAdmin(DjangoQScheduleAdmin):  # type: ignore[misc]  # django-q2 is
             return False
         return bool(super().has_delete_permission(request, obj))
 
-    def get_actions(self, request: HttpRequest, *args: object, **kwargs: object) -> object:
-        actions: dict[str, object] = super().get_actions(request, *args, **kwargs)
+    def get_actions(
+        self, request: HttpRequest, action_location: ActionLocation = ActionLocation.CHANGE_LIST
+    ) -> object:
+        actions: dict[str, object] = super().get_actions(request, action_location)
         actions.pop("delete_selected", None)  # it would take the app's own ones too
         return actions
 
