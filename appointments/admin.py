@@ -30,14 +30,14 @@ from appointments.erasure import ErasureRefused, erase_patient
 from appointments.models import CANCELLED_STATUSES, Appointment, Notification
 from appointments.services import cancel_appointment
 from clinic.errors import DomainError
+from clinic.local_time import local_format
 
 ADMIN_CANCELLATION_REASON = "Cancelled in admin"
 
 
 def format_local(moment: dt.datetime, appointment: Appointment) -> str:
     """``moment`` on the clinic's wall clock: "Mon 9 Mar 2026, 10:00 CET"."""
-    local = moment.astimezone(appointment.doctor.clinic.zone)
-    return f"{local:%a} {local.day} {local:%b %Y, %H:%M %Z}"
+    return local_format(moment, "D j M Y, H:i T", appointment.doctor.clinic.zone)
 
 
 class WhenFilter(admin.SimpleListFilter):

@@ -11,8 +11,9 @@ Three flavours, by iTIP method (RFC 5546):
   programs offer to add it, or update the event already added.
 - ``CANCEL``: attached to cancellations; mail programs remove the event.
 
-An invite (``REQUEST`` / ``CANCEL``) names the clinic as ORGANIZER and the patient as
-ATTENDEE, as RFC 5546 requires; RSVP=FALSE because no reply is read.
+Every flavour names the clinic as ORGANIZER (RFC 5546 §3.2.1 requires it of PUBLISH
+too); an invite (``REQUEST`` / ``CANCEL``) also names the patient as ATTENDEE, as RFC
+5546 requires; RSVP=FALSE because no reply is read.
 """
 
 import datetime as dt
@@ -74,8 +75,9 @@ def appointment_calendar(appointment: Appointment, *, method: Method = "PUBLISH"
     event.add("url", manage_url)
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "OPAQUE")
+    # Every iTIP method, PUBLISH included, names the ORGANIZER (RFC 5546 §3.2.1).
+    event.add("organizer", vCalAddress.new(_clinic_address(appointment), cn=clinic.name))
     if method != "PUBLISH":
-        event.add("organizer", vCalAddress.new(_clinic_address(appointment), cn=clinic.name))
         patient = appointment.patient
         event.add(
             "attendee",

@@ -6,15 +6,34 @@ does not send a confirmation that a later change has overtaken; see ``tasks``). 
 on the clinic's wall clock with the zone's abbreviation ("Monday 9 March 2026, 10:00
 CET"), because that is the time on the clinic's door, wherever the patient reads it.
 
+A change (booking, reschedule, cancellation) carries its calendar invite the way every
+calendar program accepts it (RFC 6047, and what Outlook needs to show a meeting request
+rather than a file): ``multipart/alternative`` with text/plain, text/html and
+``text/calendar; method=REQUEST`` (or ``CANCEL``) inside, and the same file attached as
+``invite.ics`` (``application/ics``, as Gmail sends it, so that a program reading both
+shows one invite) for the programs that only offer attachments::
+
+    multipart/mixed
+      multipart/alternative
+        text/plain
+        text/html
+        text/calendar; method=REQUEST
+      application/ics (invite.ics)
+
+The sender's name is the clinic's ("Lindenhof Practice <no-reply@...>"), at the address of
+``DEFAULT_FROM_EMAIL``.
+
 Every message carries a Message-ID made from the notification's unique key, so the rare
 message sent twice (a worker dying between the SMTP server's "accepted" and the row
 being marked sent, see docs/operations.md) is recognisably the same message.
 """
 
 import datetime as dt
+import email.policy
 import re
-from email.message import MIMEPart
-from email.utils import formataddr
+from email.message import EmailMessage
+from email.policy import Policy
+from email.utils import formataddr, parseaddr
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,10 +41,10 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import dateformat
 
 from appointments.calendar import Method, appointment_calendar
 from appointments.models import Appointment, Notification
+from clinic.local_time import local_format
 
 Kind = Notification.Kind
 
@@ -45,8 +64,39 @@ INVITE_METHODS: dict[str, Method] = {
     Kind.CANCELLED_BY_CLINIC: "CANCEL",
 }
 INVITE_FILENAME = "invite.ics"
+INVITE_ATTACHMENT_TYPE = "application/ics"
 SUBJECT_TIME_FORMAT = "D j M, H:i T"  # Mon 9 Mar, 10:00 CET
 BODY_TIME_FORMAT = "l j F Y, H:i T"  # Monday 9 March 2026, 10:00 CET
+
+
+class InviteEmail(EmailMultiAlternatives):
+    """An email whose ``multipart/alternative`` ends with a calendar invite.
+
+    Django's ``attach_alternative`` takes a bare MIME type and so cannot write the
+    ``method`` parameter that calendar programs read; the part is added to the message
+    Django builds instead."""
+
+    def __init__(self, *args: Any, invite: tuple[bytes, Method] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.invite = invite
+
+    def message(self, *, policy: Policy | None = email.policy.default) -> EmailMessage:
+        message = super().message(policy=policy)
+        if self.invite is None:
+            return message
+        content, method = self.invite
+        [alternative] = [
+            part for part in message.walk() if part.get_content_type() == "multipart/alternative"
+        ]
+        alternative.add_alternative(
+            content.decode(),
+            subtype="calendar",
+            charset="utf-8",
+            # 7-bit safe, like the bodies: an address line may hold non-ASCII letters.
+            cte="quoted-printable",
+            params={"method": method},
+        )
+        return message
 
 
 def notification_email(notification: Notification) -> EmailMultiAlternatives:
@@ -56,10 +106,13 @@ def notification_email(notification: Notification) -> EmailMultiAlternatives:
     clinic = appointment.doctor.clinic
     context = email_context(notification)
     template = f"appointments/email/{notification.kind}"
+    method = INVITE_METHODS.get(notification.kind)
+    invite = (appointment_calendar(appointment, method=method), method) if method else None
 
-    message = EmailMultiAlternatives(
+    message = InviteEmail(
         subject=subject(notification),
         body=_tidy_text(render_to_string(f"{template}.txt", context)),
+        from_email=sender(appointment),
         to=[formataddr((patient.full_name, patient.email))],
         reply_to=[clinic.email] if clinic.email else None,
         headers={
@@ -67,17 +120,24 @@ def notification_email(notification: Notification) -> EmailMultiAlternatives:
             # RFC 3834: an automatic message; out-of-office replies should not answer it.
             "Auto-Submitted": "auto-generated",
         },
+        invite=invite,
     )
     message.attach_alternative(render_to_string(f"{template}.html", context), "text/html")
-    method = INVITE_METHODS.get(notification.kind)
-    if method:
-        message.attach(calendar_invite(appointment, method))
+    if invite:
+        message.attach(INVITE_FILENAME, invite[0], INVITE_ATTACHMENT_TYPE)
     return message
+
+
+def sender(appointment: Appointment) -> str:
+    """The clinic's name at ``DEFAULT_FROM_EMAIL``'s address: the patient sees who wrote."""
+    address = parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    # A name from the database; a line break in a header would be refused.
+    return formataddr((" ".join(appointment.doctor.clinic.name.split()), address))
 
 
 def subject(notification: Notification) -> str:
     appointment = notification.appointment
-    when = dateformat.format(local_start(appointment), SUBJECT_TIME_FORMAT)
+    when = local_format(local_start(appointment), SUBJECT_TIME_FORMAT)
     what = f"{appointment.appointment_type.name} with {appointment.doctor.name}"
     if notification.kind == Kind.RESCHEDULED:
         text = f"{SUBJECT_PREFIXES[notification.kind]}: {what}, now on {when}"
@@ -90,23 +150,6 @@ def subject(notification: Notification) -> str:
 def message_id(notification: Notification) -> str:
     host = urlsplit(settings.SITE_URL).hostname or "localhost"
     return f"<{notification.key}@{host}>"
-
-
-def calendar_invite(appointment: Appointment, method: Method) -> MIMEPart:
-    """``invite.ics`` as an attachment whose Content-Type names the iTIP method, which
-    mail programs read to offer "add to calendar" or to remove the event."""
-    part = MIMEPart()
-    part.set_content(
-        appointment_calendar(appointment, method=method).decode(),
-        subtype="calendar",
-        charset="utf-8",
-        # 7-bit safe, like the bodies: an address line may hold non-ASCII letters.
-        cte="quoted-printable",
-        params={"method": method},
-        disposition="attachment",
-        filename=INVITE_FILENAME,
-    )
-    return part
 
 
 def email_context(notification: Notification) -> dict[str, Any]:
@@ -123,15 +166,13 @@ def email_context(notification: Notification) -> dict[str, Any]:
         "appointment_type": appointment.appointment_type,
         "clinic": clinic,
         "address_lines": [line.strip() for line in clinic.address.splitlines() if line.strip()],
-        "when": dateformat.format(local_start(appointment), BODY_TIME_FORMAT),
-        "ends": dateformat.format(appointment.ends_at.astimezone(clinic.zone), "H:i T"),
+        "when": local_format(local_start(appointment), BODY_TIME_FORMAT),
+        "ends": local_format(appointment.ends_at, "H:i T", clinic.zone),
         "previous_when": (
-            dateformat.format(previous_start.astimezone(clinic.zone), BODY_TIME_FORMAT)
-            if previous_start
-            else ""
+            local_format(previous_start, BODY_TIME_FORMAT, clinic.zone) if previous_start else ""
         ),
-        "change_deadline": dateformat.format(
-            appointment.patient_change_deadline.astimezone(clinic.zone), BODY_TIME_FORMAT
+        "change_deadline": local_format(
+            appointment.patient_change_deadline, BODY_TIME_FORMAT, clinic.zone
         ),
         "manage_url": settings.SITE_URL + reverse("appointments:detail", args=[appointment.pk]),
         # Where to find another time with the same doctor.

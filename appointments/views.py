@@ -16,7 +16,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
-from django.utils import dateformat, timezone
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -43,6 +43,7 @@ from appointments.models import Appointment
 from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
 from clinic.errors import DomainError
 from clinic.htmx import HtmxHttpRequest, wants_fragment
+from clinic.local_time import local_format
 from scheduling import selectors as scheduling_selectors
 from scheduling.models import AppointmentType, Clinic, Doctor
 
@@ -347,8 +348,10 @@ def reschedule(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def calendar_file(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _own_appointment(request, pk)
+    # The iTIP method in the Content-Type too (RFC 6047 §2.4), as in the emailed invites.
     response = HttpResponse(
-        appointment_calendar(appointment), content_type="text/calendar; charset=utf-8"
+        appointment_calendar(appointment),
+        content_type="text/calendar; charset=utf-8; method=PUBLISH",
     )
     response["Content-Disposition"] = f'attachment; filename="appointment-{appointment.pk}.ics"'
     response["Cache-Control"] = "private, no-store"
@@ -372,11 +375,8 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 def describe(appointment: Appointment) -> str:
     """'Consultation with Dr. Anna Weber on Monday 9 March 2026, 10:00 CET'."""
-    when = appointment.starts_at.astimezone(appointment.doctor.clinic.zone)
-    return (
-        f"{appointment.appointment_type.name} with {appointment.doctor.name} "
-        f"on {dateformat.format(when, LOCAL_TIME_FORMAT)}"
-    )
+    when = local_format(appointment.starts_at, LOCAL_TIME_FORMAT, appointment.doctor.clinic.zone)
+    return f"{appointment.appointment_type.name} with {appointment.doctor.name} on {when}"
 
 
 def _own_appointment(request: HttpRequest, pk: int) -> Appointment:

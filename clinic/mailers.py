@@ -2,7 +2,8 @@
 
 Supported forms (one URL configures the default mailer):
 
-- ``console://``: print messages on standard output (development default)
+- ``console://``: print messages on standard output (development default; with
+  ``readable_console``, as DEBUG asks, decoded, see ``clinic.console_mail``)
 - ``file:///path/to/dir``: write each message to a file in that directory
 - ``memory://``: keep messages in ``django.core.mail.outbox`` (tests)
 - ``smtp://host:port``: plain SMTP
@@ -25,7 +26,12 @@ BACKENDS = {
 }
 
 
-def mailers_from_url(url: str) -> dict[str, dict[str, Any]]:
+READABLE_CONSOLE = "clinic.console_mail.ReadableConsoleBackend"
+
+
+def mailers_from_url(url: str, *, readable_console: bool = False) -> dict[str, dict[str, Any]]:
+    """``readable_console``: ``console://`` prints messages decoded, for a person at the
+    terminal (development), rather than as they go over the wire."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme not in BACKENDS:
@@ -50,4 +56,5 @@ def mailers_from_url(url: str) -> dict[str, dict[str, Any]]:
         query = parse_qs(parts.query)
         options["timeout"] = int(query.get("timeout", ["10"])[0])
 
-    return {"default": {"BACKEND": BACKENDS[scheme], "OPTIONS": options}}
+    backend = READABLE_CONSOLE if scheme == "console" and readable_console else BACKENDS[scheme]
+    return {"default": {"BACKEND": backend, "OPTIONS": options}}

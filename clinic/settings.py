@@ -330,7 +330,8 @@ RETENTION_YEARS = env_int("RETENTION_YEARS", 7)
 # Reminders go out this many minutes before an appointment (default: 24 h and 2 h).
 REMINDER_OFFSETS_MINUTES = [int(m) for m in env_list("REMINDER_OFFSETS_MINUTES", "1440,120")]
 
-MAILERS = mailers_from_url(env_str("EMAIL_URL", "console://"))
+# In development the console mailer prints mail decoded (codes and links whole).
+MAILERS = mailers_from_url(env_str("EMAIL_URL", "console://"), readable_console=DEBUG)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Clinic <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 

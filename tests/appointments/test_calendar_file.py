@@ -5,11 +5,11 @@ import datetime as dt
 import pytest
 from django.test import override_settings
 from django.urls import reverse
-from icalendar import Calendar
 
 from appointments.calendar import appointment_calendar
 from appointments.services import cancel_appointment, reschedule_appointment
 from tests.factories import book, local, log_in, make_clinic, make_doctor, make_patient
+from tests.itip import valid_calendar
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
@@ -29,11 +29,8 @@ def appointment(patient):
 
 
 def event_of(data: bytes):
-    calendar = Calendar.from_ical(data)
+    calendar, event = valid_calendar(data, "PUBLISH")
     assert calendar["VERSION"] == "2.0"
-    assert calendar["METHOD"] == "PUBLISH"
-    assert calendar["PRODID"]
-    [event] = calendar.walk("VEVENT")
     return event
 
 
@@ -52,6 +49,10 @@ def test_the_event_describes_the_appointment(appointment):
     assert f"https://clinic.example.org/appointments/{appointment.pk}/" in str(event["DESCRIPTION"])
     assert "Private matter" not in str(event["DESCRIPTION"])
     assert str(event["STATUS"]) == "CONFIRMED"
+    # RFC 5546 §3.2.1: PUBLISH names its ORGANIZER; with no clinic address, our sender.
+    assert str(event["ORGANIZER"]) == "mailto:no-reply@localhost"
+    assert event["ORGANIZER"].params["CN"] == "Lindenhof Practice"
+    assert "ATTENDEE" not in event
 
 
 def test_the_times_are_written_in_utc(appointment):
@@ -88,7 +89,7 @@ def test_the_patient_downloads_the_file(client, appointment, patient):
     response = client.get(reverse("appointments:ics", args=[appointment.pk]))
 
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/calendar; charset=utf-8"
+    assert response["Content-Type"] == "text/calendar; charset=utf-8; method=PUBLISH"
     assert response["Content-Disposition"] == (
         f'attachment; filename="appointment-{appointment.pk}.ics"'
     )

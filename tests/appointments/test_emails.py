@@ -14,6 +14,7 @@ from appointments.services import cancel_appointment, reschedule_appointment
 from appointments.tasks import send_due_notifications
 from clinic.mailers import mailers_from_url
 from tests.factories import book, local, make_clinic, make_doctor, make_patient
+from tests.itip import valid_calendar
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("frozen_now")]
 
@@ -84,12 +85,26 @@ def html_of(message: EmailMessage):
 
 
 def invite_of(message: EmailMessage):
-    [attachment] = list(message.iter_attachments())
+    """The invite inside the ``multipart/alternative`` (where Outlook looks for a meeting
+    request) and the same file attached, each valid for its method."""
+    assert message.get_content_type() == "multipart/mixed"
+    alternative, *attachments = message.iter_parts()
+    assert alternative.get_content_type() == "multipart/alternative"
+    text, html, invite = alternative.iter_parts()
+    assert [text.get_content_type(), html.get_content_type(), invite.get_content_type()] == [
+        "text/plain",
+        "text/html",
+        "text/calendar",
+    ]
+    method = str(invite.get_param("method"))
+    assert invite.get_content_charset() == "utf-8"
+    calendar, event = valid_calendar(invite.get_content(), method)
+
+    [attachment] = attachments
     assert attachment.get_filename() == "invite.ics"
-    assert attachment.get_content_type() == "text/calendar"
-    calendar = Calendar.from_ical(attachment.get_content())
-    assert attachment.get_param("method") == calendar["METHOD"]
-    [event] = calendar.walk("VEVENT")
+    assert attachment.get_content_disposition() == "attachment"
+    assert attachment.get_content_type() == "application/ics"
+    assert Calendar.from_ical(attachment.get_content()) == calendar
     return calendar, event
 
 
@@ -98,6 +113,9 @@ def test_the_booking_confirmation_has_the_details_the_link_and_an_invite(inbox, 
 
     assert subject_of(message) == "Booked: Consultation with Dr. Anna Weber on Mon 9 Mar, 10:00 CET"
     assert message["To"] == "Grace Hopper <grace@example.com>"
+    # The clinic's name at the address of DEFAULT_FROM_EMAIL.
+    assert message["From"] == "Lindenhof Practice <no-reply@localhost>"
+    assert inbox.envelopes[0].mail_from == "no-reply@localhost"
     assert inbox.envelopes[0].rcpt_tos == ["grace@example.com"]
     assert message["Reply-To"] == "praxis@lindenhof.example"
     assert message["Message-ID"] == f"<appointment-{appointment.pk}-v0-booked@clinic.example.org>"
@@ -206,6 +224,11 @@ def test_a_reminder_repeats_the_details_and_carries_no_invite(inbox, appointment
     assert "A reminder of your appointment on Monday 9 March 2026, 10:00 CET" in text_of(message)
     assert f"{SITE_URL}/appointments/{appointment.pk}/" in html_of(message)
     assert list(message.iter_attachments()) == []
+    assert message.get_content_type() == "multipart/alternative"
+    assert [part.get_content_type() for part in message.iter_parts()] == [
+        "text/plain",
+        "text/html",
+    ]
 
 
 def test_a_summer_appointment_is_shown_in_summer_time(inbox, clinic, patient):
@@ -235,3 +258,82 @@ def test_names_are_escaped_in_html_and_left_alone_in_text(inbox, clinic):
     assert "Hello Ada &lt;script&gt;," in html
     assert "<b>Bold</b>" not in html
     assert "<script>" not in html
+
+
+def test_every_change_carries_an_invite_with_one_uid_and_a_rising_sequence(
+    inbox, appointment, patient
+):
+    clinic = appointment.doctor.clinic
+    _, booked = invite_of(sent_now(inbox))
+    moved = reschedule_appointment(
+        appointment=appointment,
+        starts_at=local(clinic, 2026, 3, 9, 14),
+        rescheduled_by=patient.user,
+    )
+    calendar_moved, rescheduled = invite_of(sent_now(inbox))
+    cancel_appointment(appointment=moved, cancelled_by=None, reason="Closed", by_clinic=True)
+    calendar_cancelled, cancelled = invite_of(sent_now(inbox))
+
+    assert [str(calendar_moved["METHOD"]), str(calendar_cancelled["METHOD"])] == [
+        "REQUEST",
+        "CANCEL",
+    ]
+    assert booked["UID"] == rescheduled["UID"] == cancelled["UID"]
+    assert booked["SEQUENCE"] < rescheduled["SEQUENCE"] < cancelled["SEQUENCE"]
+
+
+def test_a_clinic_name_with_odd_characters_is_a_well_formed_sender(inbox, patient):
+    clinic = make_clinic(name="Praxis Dr. Müller, Weber & Söhne\n")
+    book(patient, make_doctor(clinic), local(clinic, 2026, 3, 9, 10))
+
+    message = sent_now(inbox)
+
+    assert message["From"].addresses[0].display_name == "Praxis Dr. Müller, Weber & Söhne"
+    assert message["From"].addresses[0].addr_spec == "no-reply@localhost"
+
+
+def test_the_repeated_hour_of_the_autumn_night_keeps_its_zone_names(
+    inbox, clinic, patient, frozen_now
+):
+    """Berlin, Sunday 25 October 2026: 02:00-03:00 happens twice, first in summer time
+    (CEST, UTC+2), then in winter time (CET, UTC+1)."""
+    frozen_now.move_to(dt.datetime(2026, 10, 20, 8, 0, tzinfo=dt.UTC))
+    doctor = make_doctor(
+        clinic, name="Dr. Anna Weber", weekdays=(6,), hours=(dt.time(0), dt.time(6))
+    )
+    summer = dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC)  # 02:30 CEST
+    winter = dt.datetime(2026, 10, 25, 1, 30, tzinfo=dt.UTC)  # 02:30 CET
+    book(patient, doctor, summer)
+    first = sent_now(inbox)
+    book(make_patient(), doctor, winter)
+    second = sent_now(inbox)
+
+    assert subject_of(first).endswith("on Sun 25 Oct, 02:30 CEST")
+    assert subject_of(second).endswith("on Sun 25 Oct, 02:30 CET")
+    for body in (text_of(first), html_of(first)):
+        assert "Sunday 25 October 2026, 02:30 CEST (until 02:00 CET)" in body
+    for body in (text_of(second), html_of(second)):
+        assert "Sunday 25 October 2026, 02:30 CET (until 03:00 CET)" in body
+    _, event = invite_of(second)
+    assert event.decoded("DTSTART") == winter
+
+
+def test_in_development_the_terminal_shows_the_email_as_the_patient_reads_it(
+    settings, capsys, appointment
+):
+    settings.MAILERS = mailers_from_url("console://", readable_console=True)
+    settings.SITE_URL = SITE_URL + "/a-long-path-prefix-that-pushes-links-past-76-characters"
+
+    send_due_notifications()
+    printed = capsys.readouterr().out
+
+    link = f"{settings.SITE_URL}/appointments/{appointment.pk}/"
+    assert "From: Lindenhof Practice <no-reply@localhost>" in printed
+    assert "Subject: Booked: Consultation with Dr. Anna Weber on Mon 9 Mar, 10:00 CET" in printed
+    assert "Lindenstraße 5" in printed
+    assert f"See, change or cancel your appointment: {link}\n" in printed
+    assert f'href="{link}"' in printed
+    assert "--- text/calendar; method=REQUEST ---" in printed
+    assert "METHOD:REQUEST" in printed
+    assert "--- attachment invite.ics (application/ics" in printed
+    assert "=C3=9F" not in printed

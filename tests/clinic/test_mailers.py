@@ -1,5 +1,6 @@
 import email
 import email.policy
+import io
 from typing import Any
 
 import pytest
@@ -73,6 +74,13 @@ def test_each_email_url_form_maps_to_its_mailer(url, backend, options):
     assert mailers_from_url(url) == {"default": {"BACKEND": backend, "OPTIONS": options}}
 
 
+def test_the_console_can_be_the_readable_one_and_only_the_console():
+    assert mailers_from_url("console://", readable_console=True) == {
+        "default": {"BACKEND": "clinic.console_mail.ReadableConsoleBackend", "OPTIONS": {}}
+    }
+    assert mailers_from_url("memory://", readable_console=True) == mailers_from_url("memory://")
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -129,3 +137,52 @@ def test_it_sends_through_a_real_smtp_server(smtp_server):
     assert message["Subject"] == "Your appointment on Monday"
     assert message["To"] == "patient@example.com"
     assert message.get_content().strip() == "See you on Monday at 10:00."
+
+
+LONG_LINK = "https://clinic.example.org/appointments/12345/?from=email&utm=" + "x" * 80
+
+
+def test_the_readable_console_prints_decoded_text_and_whole_links():
+    stream = io.StringIO()
+    message = mail.EmailMultiAlternatives(
+        subject="Gebucht: Sprechstunde bei Dr. Jürgen Groß",
+        body=f"Grüß Gott! Ihr Termin: {LONG_LINK}\n",
+        from_email="Praxis Lindenhof <no-reply@clinic.example.org>",
+        to=["Jörg Ähnlich <joerg@example.com>"],
+    )
+    message.attach_alternative(
+        f'<p>Grüß Gott! <a href="{LONG_LINK}">Ihr Termin</a></p>', "text/html"
+    )
+    message.attach("invite.ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n", "application/ics")
+    with override_settings(MAILERS=mailers_from_url("console://", readable_console=True)):
+        backend = mail.mailers["default"]
+    backend.stream = stream  # type: ignore[attr-defined]
+    backend.send_messages([message])
+    printed = stream.getvalue()
+
+    assert "Subject: Gebucht: Sprechstunde bei Dr. Jürgen Groß" in printed
+    assert "To: Jörg Ähnlich <joerg@example.com>" in printed
+    assert f"Grüß Gott! Ihr Termin: {LONG_LINK}" in printed
+    assert f'<a href="{LONG_LINK}">' in printed
+    assert "--- text/plain ---" in printed
+    assert "--- text/html ---" in printed
+    assert "--- attachment invite.ics (application/ics, 32 bytes) ---" in printed
+    # Nothing of the wire's encodings.
+    assert "=?utf-8?" not in printed
+    assert "=C3" not in printed
+    assert "=\n" not in printed
+    assert "Content-Transfer-Encoding" not in printed
+
+
+def test_djangos_own_console_prints_the_wire_format():
+    # The control: the plain console backend shows what the readable one fixes.
+    stream = io.StringIO()
+    message = mail.EmailMessage(
+        "Termin", f"Grüß Gott! {LONG_LINK}\n", "a@example.com", ["b@example.com"]
+    )
+    with override_settings(MAILERS=mailers_from_url("console://")):
+        backend = mail.mailers["default"]
+    backend.stream = stream  # type: ignore[attr-defined]
+    backend.send_messages([message])
+
+    assert LONG_LINK not in stream.getvalue()

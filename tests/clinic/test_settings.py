@@ -287,3 +287,15 @@ def test_with_every_timeout_zero_no_startup_options_are_sent_as_pgbouncer_needs(
     )
 
     assert values["DATABASES"]["default"]["OPTIONS"] == {"connect_timeout": 5}  # type: ignore[index]
+
+
+def test_development_prints_mail_readably_and_production_as_sent():
+    development = settings_values("MAILERS", DEBUG="true")
+    console_in_production = settings_values("MAILERS", **PRODUCTION | {"EMAIL_URL": "console://"})
+
+    assert development["MAILERS"] == {
+        "default": {"BACKEND": "clinic.console_mail.ReadableConsoleBackend", "OPTIONS": {}}
+    }
+    assert console_in_production["MAILERS"] == {
+        "default": {"BACKEND": "django.core.mail.backends.console.EmailBackend", "OPTIONS": {}}
+    }
