@@ -49,10 +49,16 @@ class ProfileSerializer(serializers.ModelSerializer[Patient]):
     is_complete = serializers.BooleanField(
         read_only=True, help_text="Name, phone and date of birth are needed to book."
     )
+    # Not required: a client that does not send it leaves it as it is.
+    sms_opt_in = serializers.BooleanField(
+        required=False,
+        help_text="Reminders and the clinic's cancellations also by text message to the "
+        "phone, where the clinic sends text messages. Off unless set.",
+    )
 
     class Meta:
         model = Patient
-        fields = ["id", "email", "full_name", "phone", "date_of_birth", "is_complete"]
+        fields = ["id", "email", "full_name", "phone", "date_of_birth", "sms_opt_in", "is_complete"]
         read_only_fields = ["id"]
 
 
@@ -211,5 +217,6 @@ class ProfileView(APIView):
             full_name=form.validated_data["full_name"],
             phone=form.validated_data["phone"],
             date_of_birth=form.validated_data["date_of_birth"],
+            sms_opt_in=form.validated_data.get("sms_opt_in"),
         )
         return Response(ProfileSerializer(patient).data)

@@ -1,4 +1,7 @@
+from typing import Any
+
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts.validators import validate_date_of_birth, validate_person_name, validate_phone
 
@@ -52,6 +55,18 @@ class ProfileForm(forms.Form):
         validators=[validate_date_of_birth],
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
     )
+    sms_opt_in = forms.BooleanField(
+        label=_("Also send me reminders and the clinic's cancellations by text message (SMS)"),
+        help_text=_("To the phone number above. Emails come either way."),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, offer_sms: bool, **kwargs: Any) -> None:
+        """``offer_sms``: whether the clinic sends text messages at all; if not, the
+        choice is not offered (and a posted one is ignored)."""
+        super().__init__(*args, **kwargs)
+        if not offer_sms:
+            del self.fields["sms_opt_in"]
 
 
 class StaffPasswordForm(forms.Form):

@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key, key_validator
@@ -96,6 +97,13 @@ class Patient(models.Model):
     phone = EncryptedCharField(max_length=40, blank=True, validators=[validate_phone])
     # Encrypted at rest (clinic.encryption): it is read and shown, never searched in SQL.
     date_of_birth = EncryptedDateField(null=True, blank=True, validators=[validate_date_of_birth])
+    # Reminders and the clinic's cancellations also by text message to ``phone``, when SMS
+    # is configured (appointments.channels). Off until the patient turns it on.
+    sms_opt_in = models.BooleanField(
+        _("text messages"),
+        default=False,
+        help_text=_("Reminders and cancellations by the clinic also by SMS to this phone."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     # When the patient's personal data was erased on their request (appointments.erasure):
     # the appointments stay, with their dates, doctors and statuses, and no one's name.

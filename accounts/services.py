@@ -197,14 +197,23 @@ def verify_login_code(*, email: str, code: str, client_address: str) -> tuple[Us
 
 
 def update_patient_profile(
-    *, patient: Patient, full_name: str, phone: str, date_of_birth: dt.date
+    *,
+    patient: Patient,
+    full_name: str,
+    phone: str,
+    date_of_birth: dt.date,
+    sms_opt_in: bool | None = None,
 ) -> Patient:
     """The patient's own details; their phone is read in ``PHONE_DEFAULT_REGION`` when it
-    has no country code, and stored in E.164."""
+    has no country code, and stored in E.164. ``sms_opt_in`` None: left as it is."""
     patient.full_name = full_name.strip()
     patient.phone = phones.normalise(phone)
     patient.date_of_birth = date_of_birth
-    patient.save(update_fields=["full_name", "phone", "date_of_birth"])
+    fields = ["full_name", "phone", "date_of_birth"]
+    if sms_opt_in is not None:
+        patient.sms_opt_in = sms_opt_in
+        fields.append("sms_opt_in")
+    patient.save(update_fields=fields)
     return patient
 
 

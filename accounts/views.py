@@ -14,6 +14,7 @@ from accounts.decorators import current_patient, patient_required
 from accounts.forms import CodeForm, EmailForm, ProfileForm
 from accounts.models import User
 from clinic.client_address import client_address
+from clinic.sms import sms_is_configured
 
 SESSION_EMAIL = "login_email"
 SESSION_NEXT = "login_next"
@@ -110,7 +111,9 @@ def profile(request: HttpRequest) -> HttpResponse:
             "full_name": patient.full_name,
             "phone": patient.phone,
             "date_of_birth": patient.date_of_birth,
+            "sms_opt_in": patient.sms_opt_in,
         },
+        offer_sms=sms_is_configured(),
     )
     if request.method == "POST" and form.is_valid():
         services.update_patient_profile(patient=patient, **form.cleaned_data)

@@ -56,7 +56,16 @@ class WhenFilter(admin.SimpleListFilter):
         return queryset
 
 
-NOTIFICATION_FIELDS = ("kind", "state", "due", "attempts", "retry_at", "sent", "last_error")
+NOTIFICATION_FIELDS = (
+    "kind",
+    "channel",
+    "state",
+    "due",
+    "attempts",
+    "retry_at",
+    "sent",
+    "last_error",
+)
 
 
 class NotificationTimes:
@@ -103,8 +112,17 @@ class NotificationInline(NotificationTimes, admin.TabularInline[Notification, Ap
 
 @admin.register(Notification)
 class NotificationAdmin(NotificationTimes, admin.ModelAdmin[Notification]):
-    list_display = ("appointment", "patient_email", "kind", "state", "due", "attempts", "sent")
-    list_filter = ("state", "kind", ("due_at", admin.DateFieldListFilter))
+    list_display = (
+        "appointment",
+        "patient_email",
+        "kind",
+        "channel",
+        "state",
+        "due",
+        "attempts",
+        "sent",
+    )
+    list_filter = ("state", "channel", "kind", ("due_at", admin.DateFieldListFilter))
     list_select_related = ("appointment__doctor__clinic", "appointment__patient__user")
     search_fields = ("key", "appointment__patient__user__email", "appointment__patient__full_name")
     date_hierarchy = "due_at"

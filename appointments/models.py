@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from accounts.models import Patient
@@ -167,14 +168,22 @@ class Appointment(models.Model):
 
 
 class Notification(models.Model):
-    """One email to a patient about one appointment: an outbox row.
+    """One message to a patient about one appointment on one channel (email, SMS): an
+    outbox row.
 
     Rows are created by the booking services in the same transaction as the change they
-    announce, so a rolled-back booking leaves no email behind, and the unique ``key``
-    means the same message can never be queued twice. The worker
-    (``appointments.tasks``) claims due rows one at a time under a row lock, sends, and
-    marks them sent; see docs/operations.md for the delivery guarantees.
+    announce, so a rolled-back booking leaves no message behind, and the ``key``, unique
+    per channel, means the same message can never be queued twice on a channel. Each
+    channel's row has its own state, attempts and retries: an SMS gateway that is down
+    delays the text messages and not the emails. The worker (``appointments.tasks``)
+    claims due rows one at a time under a row lock, hands each to its channel's sender
+    (``appointments.channels``), and marks it sent; see docs/operations.md for the
+    delivery guarantees.
     """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("Email")
+        SMS = "sms", _("Text message (SMS)")
 
     class Kind(models.TextChoices):
         BOOKED = "booked", "Booking confirmation"
@@ -193,10 +202,13 @@ class Notification(models.Model):
         Appointment, on_delete=models.PROTECT, related_name="notifications"
     )
     kind = models.CharField(max_length=24, choices=Kind.choices)
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
     # The appointment's sequence when the message was queued: a reminder queued for an
     # earlier version of the appointment (since moved or cancelled) is not sent.
     sequence = models.PositiveIntegerField()
-    key = models.CharField(max_length=100, unique=True, editable=False)
+    # The same for one message on every channel ("appointment-12-v0-booked"); unique per
+    # channel (the constraint below). Email makes its Message-ID from it, SMS its reference.
+    key = models.CharField(max_length=100, editable=False)
     due_at = models.DateTimeField()
     state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -209,9 +221,17 @@ class Notification(models.Model):
     class Meta:
         ordering = ["due_at", "pk"]
         indexes = [models.Index(fields=["state", "due_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["channel", "key"], name="notification_key_unique_per_channel"
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} for appointment {self.appointment_id}"
+        return (
+            f"{self.get_kind_display()} by {self.get_channel_display()} "
+            f"for appointment {self.appointment_id}"
+        )
 
 
 class CalendarFeed(models.Model):

@@ -1,10 +1,11 @@
 """Background tasks run by the django-q2 worker (``manage.py qcluster``).
 
-``send_due_notifications`` drains the outbox (``Notification``). It is queued after every
-booking, cancellation and reschedule commits, and a schedule runs it every minute for
-reminders, retries and anything whose wake-up was lost (migration 0005). Any number of
-copies may run at once, in any number of processes: each row is claimed under a row
-lock, so each email is sent by one of them. docs/operations.md has the guarantees.
+``send_due_notifications`` drains the outbox (``Notification``), every channel's rows
+(email, SMS: ``appointments.channels``). It is queued after every booking, cancellation
+and reschedule commits, and a schedule runs it every minute for reminders, retries and
+anything whose wake-up was lost (migration 0005). Any number of copies may run at once,
+in any number of processes: each row is claimed under a row lock, so each message is
+sent by one of them, once per channel. docs/operations.md has the guarantees.
 """
 
 import datetime as dt
@@ -16,7 +17,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from appointments import emails, notifications
+from appointments import channels, notifications
 from appointments.models import Appointment, Notification, Status
 
 logger = logging.getLogger(__name__)
@@ -54,7 +55,8 @@ def send_next_notification() -> str | None:
     """Claim the next due notification, send it (or skip it, or record the failure) and
     commit. Returns its new state, or None when nothing is due.
 
-    The row lock is held while the email goes to the SMTP server, deliberately: it is
+    The row lock is held while the message goes to the SMTP server (or the SMS
+    gateway), deliberately: it is
     what keeps a second worker off this row. If this process dies mid-send, its
     database connection dies with it, PostgreSQL drops the lock and rolls back, and the
     row is pending again for the next sweep. A lease column ("claimed until") would need
@@ -69,15 +71,21 @@ def send_next_notification() -> str | None:
         notification = claim_next_notification(now)
         if notification is None:
             return None
-        notification.appointment = Appointment.objects.select_related(
-            "patient__user", "doctor__clinic", "appointment_type"
-        ).get(pk=notification.appointment_id)
+        # The encrypted phone and date of birth stay unread (and undecrypted) unless a
+        # sender asks for them: only the SMS sender reads the phone, when it sends.
+        notification.appointment = (
+            Appointment.objects.select_related(
+                "patient__user", "doctor__clinic", "appointment_type"
+            )
+            .defer("patient__phone", "patient__date_of_birth")
+            .get(pk=notification.appointment_id)
+        )
 
         if no_longer_true(notification, now):
             notification.state = State.SKIPPED
             notification.next_attempt_at = None
             notification.save(update_fields=["state", "next_attempt_at"])
-            logger.info("Skipped %s: the appointment has changed", notification.key)
+            logger.info("Skipped %s %s: no longer true", notification.channel, notification.key)
             return notification.state
 
         notification.attempts += 1
@@ -85,7 +93,7 @@ def send_next_notification() -> str | None:
             # A savepoint, so that a database error while rendering leaves this
             # transaction usable for recording the failure.
             with transaction.atomic():
-                emails.notification_email(notification).send()
+                channels.sender(notification.channel).send(notification)
         except Exception as error:
             # Every failure is recorded, whatever it is: a row that raised out of here
             # would stay first in line and block every email behind it.
@@ -96,7 +104,7 @@ def send_next_notification() -> str | None:
         notification.sent_at = timezone.now()
         notification.next_attempt_at = None
         notification.save(update_fields=["state", "sent_at", "attempts", "next_attempt_at"])
-        logger.info("Sent %s", notification.key)
+        logger.info("Sent %s %s", notification.channel, notification.key)
         return notification.state
 
 
@@ -129,9 +137,14 @@ def no_longer_true(notification: Notification, now: dt.datetime) -> bool:
     cancelled or moved one (the move queued reminders of its own), nor one that has
     begun. A confirmation is rendered from the appointment as it is now, so one that a
     later change has overtaken is skipped: that change's own message, queued with it,
-    tells the patient. Cancellations are final and always go out.
+    tells the patient. Cancellations are final and always go out. A channel the patient
+    no longer wants (an SMS after opting out or removing the phone) is skipped too.
     """
     appointment = notification.appointment
+    channel_sender = channels.SENDERS.get(notification.channel)
+    # An unknown channel is no reason to skip: its send fails, and the admin shows why.
+    if channel_sender is not None and not channel_sender.wanted(appointment.patient):
+        return True
     if notification.kind == Kind.REMINDER:
         return (
             appointment.status != Status.BOOKED
@@ -150,11 +163,17 @@ def record_failure(notification: Notification, error: Exception, now: dt.datetim
     if notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS:
         notification.state = State.FAILED
         notification.next_attempt_at = None
-        logger.error("Gave up on %s: %s", notification.key, notification.last_error)
+        logger.error(
+            "Gave up on %s %s: %s",
+            notification.channel,
+            notification.key,
+            notification.last_error,
+        )
     else:
         notification.next_attempt_at = now + retry_delay(notification.attempts)
         logger.warning(
-            "Sending %s failed (attempt %d), retrying at %s: %s",
+            "Sending %s %s failed (attempt %d), retrying at %s: %s",
+            notification.channel,
             notification.key,
             notification.attempts,
             notification.next_attempt_at.isoformat(),

@@ -21,6 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 from clinic.mailers import mailers_from_url
+from clinic.sms import check_sms_settings
 
 # Generic Django classes (ModelAdmin[Model], QuerySet[Model]) subscriptable at run time,
 # so that their type arguments need no "type: ignore".
@@ -333,6 +334,15 @@ REMINDER_OFFSETS_MINUTES = [int(m) for m in env_list("REMINDER_OFFSETS_MINUTES",
 # In development the console mailer prints mail decoded (codes and links whole).
 MAILERS = mailers_from_url(env_str("EMAIL_URL", "console://"), readable_console=DEBUG)
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Clinic <no-reply@localhost>")
+
+# Text messages (clinic/sms.py): reminders and clinic cancellations to patients who opted
+# in. "" is off; "console" (development only) prints them; "http" posts them as JSON to a
+# gateway. Each send waits at most SMS_GATEWAY_TIMEOUT_SECONDS, inside the worker's budget.
+SMS_BACKEND = env_str("SMS_BACKEND", "console" if DEBUG else "").strip().lower()
+SMS_GATEWAY_URL = env_str("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = env_str("SMS_GATEWAY_TOKEN", "")
+SMS_GATEWAY_TIMEOUT_SECONDS = env_int("SMS_GATEWAY_TIMEOUT_SECONDS", 10)
+check_sms_settings(backend=SMS_BACKEND, url=SMS_GATEWAY_URL, token=SMS_GATEWAY_TOKEN, debug=DEBUG)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 LANGUAGE_CODE = "en-us"

@@ -118,3 +118,16 @@ def smtp_server() -> Iterator[SmtpServer]:
         yield SmtpServer(host=controller.hostname, port=controller.port, inbox=inbox)
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def sms_gateway(settings) -> Iterator[Any]:
+    """A local SMS gateway (tests/sms_gateway.py) that the settings send text messages to."""
+    from tests.sms_gateway import running_gateway
+
+    with running_gateway() as gateway:
+        settings.SMS_BACKEND = "http"
+        settings.SMS_GATEWAY_URL = gateway.url
+        settings.SMS_GATEWAY_TOKEN = "test-token"
+        settings.SMS_GATEWAY_TIMEOUT_SECONDS = 2
+        yield gateway

@@ -409,6 +409,7 @@ def test_a_patient_reads_their_profile():
         "full_name": "Ada Lovelace",
         "phone": "+491700000000",  # stored in E.164 (issue 12)
         "date_of_birth": "1980-01-01",
+        "sms_opt_in": False,
         "is_complete": True,
     }
 

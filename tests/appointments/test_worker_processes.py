@@ -1,9 +1,12 @@
 """Real worker processes on PostgreSQL: two ``manage.py qcluster`` clusters send a burst
-of due emails to real SMTP listeners, and one of them is killed with SIGKILL mid-send.
+of due emails to real SMTP listeners and text messages to local HTTP SMS gateways, and
+one of them is killed with SIGKILL mid-send.
 
-Each cluster sends through its own SMTP listener (A or B) so the record shows which
-cluster delivered what; both listeners write to one record, keyed by Message-ID (made
-from the notification's unique key, so a duplicate is recognisable). The test process
+Each cluster sends through its own SMTP listener and its own SMS gateway (A or B) so the
+records show which cluster delivered what; both listeners write to one record, keyed by
+Message-ID (made from the notification's unique key, so a duplicate is recognisable),
+and both gateways to another, keyed by the SMS's reference (the same key). Exactly once
+is per channel: each email once, each text message once, whoever sent them. The test process
 keeps queueing wake-up tasks, as bookings and the minute schedule do, so that both
 clusters pick up sweeps and really compete for the same rows.
 
@@ -26,7 +29,7 @@ from dataclasses import dataclass, field
 from email import message_from_bytes
 from email.policy import default as default_policy
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 import pytest
@@ -41,11 +44,15 @@ from appointments.emails import message_id
 from appointments.models import Appointment, Notification
 from tests.conftest import free_port
 from tests.factories import consultation, make_doctor, make_patient
+from tests.sms_gateway import Gateway, running_gateway
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 State = Notification.State
+Channel = Notification.Channel
 BURST = 40
+# Every other notification is a reminder, which also goes by SMS: the rows of the burst.
+ROWS = BURST + BURST // 2
 # Bounds for each wait, so a broken worker fails the test instead of hanging it.
 READY_SECONDS = 30
 DONE_SECONDS = 45
@@ -170,6 +177,41 @@ def listeners() -> Iterator[Callable[..., Listener]]:
         controller.stop()
 
 
+@dataclass
+class SmsGateways:
+    """One SMS gateway per cluster (a local http.server each), one record: each
+    gateway's ``received`` list, read together."""
+
+    gateways: list[Gateway] = field(default_factory=list)
+
+    def references(self) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for gateway in self.gateways:
+            counts += gateway.references()
+        return counts
+
+    def count(self, name: str) -> int:
+        return sum(len(g.received) for g in self.gateways if g.name == name)
+
+
+@pytest.fixture
+def sms_gateways() -> Iterator[Callable[..., Gateway]]:
+    record = SmsGateways()
+    stack: list[Any] = []
+
+    def start(name: str, *, delay: float = 0.1, hold_after: int | None = None) -> Gateway:
+        context = running_gateway(Gateway(name=name, delay=delay, hold_after=hold_after))
+        gateway = context.__enter__()
+        stack.append(context)
+        record.gateways.append(gateway)
+        return gateway
+
+    start.record = record  # type: ignore[attr-defined]
+    yield start
+    for context in reversed(stack):
+        context.__exit__(None, None, None)
+
+
 # --- Clusters -----------------------------------------------------------------------------
 
 
@@ -206,12 +248,19 @@ def clusters(transactional_db, tmp_path) -> Iterator[Callable[..., Cluster]]:
     started: list[Cluster] = []
 
     def start(
-        name: str, *, smtp_port: int, workers: int, lock: bool = True, redis_url: str = ""
+        name: str,
+        *,
+        smtp_port: int,
+        workers: int,
+        lock: bool = True,
+        redis_url: str = "",
+        sms_url: str = "",
     ) -> Cluster:
         env = {
             key: value
             for key, value in os.environ.items()
             if key not in {"REDIS_URL", "DATABASE_URL", "EMAIL_URL", "Q_WORKERS"}
+            and not key.startswith("SMS_")
         }
         env |= {
             "DJANGO_SETTINGS_MODULE": "clinic.settings",
@@ -221,6 +270,13 @@ def clusters(transactional_db, tmp_path) -> Iterator[Callable[..., Cluster]]:
             "SITE_URL": settings.SITE_URL,
             "PYTHONUNBUFFERED": "1",
         }
+        if sms_url:
+            env |= {
+                "SMS_BACKEND": "http",
+                "SMS_GATEWAY_URL": sms_url,
+                "SMS_GATEWAY_TOKEN": "test-token",
+                "SMS_GATEWAY_TIMEOUT_SECONDS": "30",
+            }
         if redis_url:
             env["REDIS_URL"] = redis_url
         command = (
@@ -295,14 +351,17 @@ def wake_ups_every(seconds: float) -> Iterator[None]:
 
 
 def due_burst() -> dict[str, str]:
-    """BURST due notifications, half confirmations and half reminders, each for its own
-    patient; returns their Message-IDs by recipient."""
+    """BURST due emails, half confirmations and half reminders, each for its own patient,
+    and each reminder by SMS too (the patients have opted in); returns the emails'
+    Message-IDs by recipient. ``sms_references()`` are the text messages' keys."""
     doctor = make_doctor()
     first = (timezone.now() + dt.timedelta(days=2)).replace(microsecond=0)
     due = timezone.now() - dt.timedelta(minutes=1)
     expected: dict[str, str] = {}
     for number in range(BURST):
-        patient = make_patient(f"patient{number}@example.com")
+        patient = make_patient(
+            f"patient{number}@example.com", phone=f"+49170{number:07d}", sms_opt_in=True
+        )
         starts_at = first + dt.timedelta(minutes=30 * number)
         appointment = Appointment.objects.create(
             patient=patient,
@@ -322,51 +381,69 @@ def due_burst() -> dict[str, str]:
             due_at=due,
         )
         expected[patient.email] = message_id(notification)
+        if kind == Notification.Kind.REMINDER:
+            Notification.objects.create(
+                appointment=appointment,
+                kind=kind,
+                channel=Channel.SMS,
+                sequence=0,
+                key=notification.key,
+                due_at=due,
+            )
     return expected
 
 
+def sms_references() -> set[str]:
+    return set(Notification.objects.filter(channel=Channel.SMS).values_list("key", flat=True))
+
+
 def all_sent() -> bool:
-    return Notification.objects.filter(state=State.SENT).count() == BURST
+    return Notification.objects.filter(state=State.SENT).count() == ROWS
 
 
 # --- The tests ----------------------------------------------------------------------------
 
 
-def test_two_clusters_deliver_a_burst_exactly_once(listeners, clusters):
+def test_two_clusters_deliver_a_burst_exactly_once_per_channel(listeners, sms_gateways, clusters):
     expected = due_burst()
     record = Record()
     a = listeners(Listener("A", record, delay=0.1))
     b = listeners(Listener("B", record, delay=0.1))
+    gateway_a, gateway_b = sms_gateways("A"), sms_gateways("B")
     both = [
-        clusters("A", smtp_port=a.port, workers=2),
-        clusters("B", smtp_port=b.port, workers=2),
+        clusters("A", smtp_port=a.port, workers=2, sms_url=gateway_a.url),
+        clusters("B", smtp_port=b.port, workers=2, sms_url=gateway_b.url),
     ]
     wait_until_running(both)
 
     with wake_ups_every(0.2):
-        took = wait_until(all_sent, DONE_SECONDS, "every email to be sent", both)
+        took = wait_until(all_sent, DONE_SECONDS, "every message to be sent", both)
 
     counts = record.message_ids()
     assert counts == Counter(set(expected.values())), "each email exactly once"
+    texts = sms_gateways.record.references()
+    assert texts == Counter(sms_references()), "each text message exactly once"
+    assert len(texts) == BURST // 2
     assert record.count("A") > 0
     assert record.count("B") > 0, "both clusters sent some: they shared the burst"
     assert not Notification.objects.exclude(state=State.SENT).exists()
     print(
-        f"\n{BURST} emails by 2 clusters in {took:.1f} s: "
-        f"A sent {record.count('A')}, B sent {record.count('B')}"
+        f"\n{BURST} emails and {len(texts)} SMS by 2 clusters in {took:.1f} s: "
+        f"A sent {record.count('A')} + {gateway_a.received.__len__()}, "
+        f"B sent {record.count('B')} + {gateway_b.received.__len__()}"
     )
 
 
 def test_a_worker_killed_before_the_server_had_the_message_leaves_it_to_the_other_once(
-    listeners, clusters
+    listeners, sms_gateways, clusters
 ):
     expected = due_burst()
     record = Record()
     hold = Hold(stage="rcpt", after=2)
     a = listeners(Listener("A", record, delay=0.2, hold=hold))
     b = listeners(Listener("B", record, delay=0.2))
-    victim = clusters("A", smtp_port=a.port, workers=1)
-    survivor = clusters("B", smtp_port=b.port, workers=2)
+    victim = clusters("A", smtp_port=a.port, workers=1, sms_url=sms_gateways("A").url)
+    survivor = clusters("B", smtp_port=b.port, workers=2, sms_url=sms_gateways("B").url)
     wait_until_running([victim, survivor])
 
     with wake_ups_every(0.2):
@@ -379,12 +456,15 @@ def test_a_worker_killed_before_the_server_had_the_message_leaves_it_to_the_othe
     assert victim.process.returncode == -signal.SIGKILL
     counts = record.message_ids()
     assert counts == Counter(set(expected.values())), "each email exactly once"
+    assert sms_gateways.record.references() == Counter(sms_references()), "each SMS once"
     [held] = [d for d in record.deliveries if d.recipient == hold.recipient]
     assert held.listener == "B", "the message A was sending when it died came from B"
     print(f"\nkilled A at RCPT for {hold.recipient}; B finished in {took:.1f} s; no duplicate")
 
 
-def test_a_worker_killed_after_the_server_accepted_sends_that_one_email_twice(listeners, clusters):
+def test_a_worker_killed_after_the_server_accepted_sends_that_one_email_twice(
+    listeners, sms_gateways, clusters
+):
     """The crash window docs/operations.md describes: the SMTP server has the message,
     the worker dies before marking it sent, the row goes back to pending and the other
     worker sends it again. The duplicate carries the same Message-ID."""
@@ -393,8 +473,8 @@ def test_a_worker_killed_after_the_server_accepted_sends_that_one_email_twice(li
     hold = Hold(stage="data", after=2)
     a = listeners(Listener("A", record, delay=0.2, hold=hold))
     b = listeners(Listener("B", record, delay=0.2))
-    victim = clusters("A", smtp_port=a.port, workers=1)
-    survivor = clusters("B", smtp_port=b.port, workers=2)
+    victim = clusters("A", smtp_port=a.port, workers=1, sms_url=sms_gateways("A").url)
+    survivor = clusters("B", smtp_port=b.port, workers=2, sms_url=sms_gateways("B").url)
     wait_until_running([victim, survivor])
 
     with wake_ups_every(0.2):
@@ -409,17 +489,57 @@ def test_a_worker_killed_after_the_server_accepted_sends_that_one_email_twice(li
     assert {mid: n for mid, n in counts.items() if n > 1} == {hold.message_id: 2}
     copies = [d.listener for d in record.deliveries if d.message_id == hold.message_id]
     assert sorted(copies) == ["A", "B"]
+    # The other channel is untouched by the email's crash window: each SMS once.
+    assert sms_gateways.record.references() == Counter(sms_references())
     print(f"\nkilled A after DATA; B finished in {took:.1f} s; duplicate: {hold.message_id}")
 
 
-def test_control_without_the_row_lock_the_harness_sees_duplicates(listeners, clusters):
+def test_a_worker_killed_after_the_sms_gateway_took_the_message_sends_that_one_sms_twice(
+    listeners, sms_gateways, clusters
+):
+    """The same crash window on the SMS channel: the gateway has the message, the worker
+    dies before its answer, the other cluster sends it again with the same reference
+    and Idempotency-Key (which gateways that deduplicate by key turn into one message).
+    The emails are untouched: each once."""
+    expected = due_burst()
+    record = Record()
+    a = listeners(Listener("A", record, delay=0.1))
+    b = listeners(Listener("B", record, delay=0.1))
+    gateway_a = sms_gateways("A", hold_after=2)
+    victim = clusters("A", smtp_port=a.port, workers=1, sms_url=gateway_a.url)
+    survivor = clusters("B", smtp_port=b.port, workers=2, sms_url=sms_gateways("B").url)
+    wait_until_running([victim, survivor])
+
+    with wake_ups_every(0.2):
+        wait_until(gateway_a.held.is_set, DONE_SECONDS, "A's third SMS", [victim, survivor])
+        victim.kill()
+        gateway_a.released.set()
+        took = wait_until(all_sent, DONE_SECONDS, "every message to be sent", [survivor])
+
+    texts = sms_gateways.record.references()
+    assert set(texts) == sms_references(), "every SMS arrived"
+    assert {ref: n for ref, n in texts.items() if n > 1} == {gateway_a.held_reference: 2}
+    copies = [
+        g.name
+        for g in sms_gateways.record.gateways
+        for r in g.received
+        if r.body["reference"] == gateway_a.held_reference
+    ]
+    assert sorted(copies) == ["A", "B"]
+    assert record.message_ids() == Counter(set(expected.values())), "each email once"
+    print(f"\nkilled A while the gateway held its SMS; B finished in {took:.1f} s")
+
+
+def test_control_without_the_row_lock_the_harness_sees_duplicates(
+    listeners, sms_gateways, clusters
+):
     expected = due_burst()
     record = Record()
     a = listeners(Listener("A", record, delay=0.1))
     b = listeners(Listener("B", record, delay=0.1))
     both = [
-        clusters("A", smtp_port=a.port, workers=2, lock=False),
-        clusters("B", smtp_port=b.port, workers=2, lock=False),
+        clusters("A", smtp_port=a.port, workers=2, lock=False, sms_url=sms_gateways("A").url),
+        clusters("B", smtp_port=b.port, workers=2, lock=False, sms_url=sms_gateways("B").url),
     ]
     wait_until_running(both)
 
@@ -427,10 +547,17 @@ def test_control_without_the_row_lock_the_harness_sees_duplicates(listeners, clu
         wait_until(all_sent, DONE_SECONDS, "every email to be sent", both)
 
     counts = record.message_ids()
+    texts = sms_gateways.record.references()
     assert set(counts) == set(expected.values())
+    assert set(texts) == sms_references()
     duplicates = sum(n - 1 for n in counts.values())
+    sms_duplicates = sum(n - 1 for n in texts.values())
     assert duplicates > 0
-    print(f"\ncontrol: {duplicates} duplicate emails among {BURST}")
+    assert sms_duplicates > 0
+    print(
+        f"\ncontrol: {duplicates} duplicate emails among {BURST}, "
+        f"{sms_duplicates} duplicate SMS among {len(texts)}"
+    )
 
 
 def test_with_redis_url_set_the_worker_takes_its_tasks_from_redis(listeners, clusters, redis_url):
