@@ -36,6 +36,9 @@ SETTINGS_VARIABLES = (
     "PG_LOCK_TIMEOUT_MS",
     "PG_IDLE_IN_TRANSACTION_TIMEOUT_MS",
     "PG_CONNECT_TIMEOUT_SECONDS",
+    "SMS_BACKEND",
+    "SMS_GATEWAY_URL",
+    "SMS_GATEWAY_TOKEN",
 )
 
 # A deployment's values: DEBUG off, a real key (check --deploy wants 50 characters or
@@ -299,3 +302,26 @@ def test_development_prints_mail_readably_and_production_as_sent():
     assert console_in_production["MAILERS"] == {
         "default": {"BACKEND": "django.core.mail.backends.console.EmailBackend", "OPTIONS": {}}
     }
+
+
+def test_production_refuses_the_sms_console_and_a_gateway_without_its_token():
+    console = load_settings(**PRODUCTION | {"SMS_BACKEND": "console"})
+    tokenless = load_settings(
+        **PRODUCTION | {"SMS_BACKEND": "http", "SMS_GATEWAY_URL": "https://sms.example.com/"}
+    )
+
+    assert console.returncode != 0
+    assert "SMS_BACKEND=console is for development (DEBUG) only." in console.stderr
+    assert tokenless.returncode != 0
+    assert "SMS_BACKEND=http needs SMS_GATEWAY_TOKEN." in tokenless.stderr
+
+
+def test_sms_is_off_in_production_unless_set_and_printed_in_development():
+    assert settings_values("SMS_BACKEND", **PRODUCTION) == {"SMS_BACKEND": ""}
+    assert settings_values("SMS_BACKEND", DEBUG="true") == {"SMS_BACKEND": "console"}
+    gateway = {
+        "SMS_BACKEND": "http",
+        "SMS_GATEWAY_URL": "https://sms.example.com/v1",
+        "SMS_GATEWAY_TOKEN": "t",
+    }
+    assert settings_values("SMS_BACKEND", **PRODUCTION | gateway) == {"SMS_BACKEND": "http"}
