@@ -20,6 +20,10 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/clinic
 # The Redis database the worker test's queue uses (a database of its own, number 13).
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/13
 export TEST_REDIS_URL
+# Where `make run` serves: this machine only, unless BIND_ADDRESS says otherwise
+# (BIND_ADDRESS=0.0.0.0 to reach it from another device); `PORT=8080 make run` or `make run PORT=8080`.
+BIND_ADDRESS ?= 127.0.0.1
+PORT ?= 8000
 # Extra pytest arguments, e.g. `make test-sqlite PYTEST_ARGS="-k booking -x"`.
 PYTEST_ARGS ?=
 
@@ -53,14 +57,19 @@ run: $(INSTALLED)
 # seed_demo does nothing when demo data exists already.
 	$(MANAGE) seed_demo
 	@echo
-	@echo "Open http://localhost:8000 and the admin at http://localhost:8000/admin/"
+	@echo "Open http://$(BIND_ADDRESS):$(PORT) and the admin at http://$(BIND_ADDRESS):$(PORT)/admin/"
 	@echo "Demo logins: admin@example.com / admin (superuser), staff@example.com / staff;"
 	@echo "patient@example.com signs in with an emailed code, and mail is printed below."
 	@echo "Ctrl-C stops the web server and the worker."
 	@echo
-# The Procfile's gunicorn (gunicorn.conf.py) with two workers that reload on changes.
+# The Procfile's gunicorn (gunicorn.conf.py) with two workers that reload on changes,
+# on $(BIND_ADDRESS):$(PORT) only. honcho hands each process its own PORT from --port (the web
+# process gets $(PORT) itself); on Ctrl-C it stops both processes, waits for them and
+# exits 130 (interrupted), which is how `make run` is meant to end: no "Error 130".
 	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_CONCURRENCY=2 GUNICORN_RELOAD=true \
-		$(BIN)/honcho start --procfile Procfile
+		GUNICORN_BIND="$(BIND_ADDRESS):$(PORT)" GUNICORN_GRACEFUL_TIMEOUT=5 \
+		$(BIN)/honcho start --procfile Procfile --port $(PORT) \
+		|| { status=$$?; [[ $$status -eq 130 ]] || exit $$status; echo "Stopped."; }
 
 install: $(INSTALLED)
 
