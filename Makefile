@@ -49,7 +49,7 @@ check_python = $(1) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) el
 # Runs $(2), then says how long it took under the name $(1).
 timed = @echo "+ $(2)"; TIMEFORMAT='  $(1): %1Rs'; time $(2)
 
-.PHONY: run install lock audit test test-fast test-sqlite test-postgres lint check-postgres check-redis
+.PHONY: run install lock audit test test-fast test-sqlite test-postgres lint docs-check check-postgres check-redis
 
 run: $(INSTALLED)
 	@mkdir -p var
@@ -120,7 +120,7 @@ audit: $(INSTALLED)
 
 # PostgreSQL first, so that a missing server fails in seconds rather than after the
 # SQLite run; lint next; the PostgreSQL run last, so that its summary closes the output.
-test: check-postgres check-redis lint test-sqlite test-postgres
+test: check-postgres check-redis lint docs-check test-sqlite test-postgres
 
 # Under a minute on two cores: every test but those marked `slow` (races, worker
 # processes, Chromium, schemathesis), on SQLite.
@@ -134,6 +134,18 @@ lint: $(INSTALLED)
 	$(call timed,layers,$(BIN)/lint-imports --no-cache)
 	@mkdir -p var
 	$(call timed,migrations,env -u DATABASE_URL $(MANAGE) makemigrations --check --dry-run)
+
+# Every Mermaid diagram in docs/ and the README rendered by mermaid-cli (pinned in
+# docs/package.json and its lock, installed with `npm ci`) in Debian's Chromium, so a
+# diagram that does not parse fails the build (scripts/check-diagrams). Puppeteer's own
+# browser download is skipped (docs/.puppeteerrc.cjs). About 30 s.
+DOCS_NODE := docs/node_modules/.installed
+$(DOCS_NODE): docs/package-lock.json
+	cd docs && PUPPETEER_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+docs-check: $(DOCS_NODE)
+	$(call timed,diagrams,scripts/check-diagrams)
 
 test-sqlite: $(INSTALLED)
 	env -u DATABASE_URL $(PYTEST)
