@@ -20,6 +20,10 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/clinic
 # The Redis database the worker test's queue uses (a database of its own, number 13).
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/13
 export TEST_REDIS_URL
+# Where `make run` serves: this machine only, unless BIND_ADDRESS says otherwise
+# (BIND_ADDRESS=0.0.0.0 to reach it from another device); `PORT=8080 make run` or `make run PORT=8080`.
+BIND_ADDRESS ?= 127.0.0.1
+PORT ?= 8000
 # Extra pytest arguments, e.g. `make test-sqlite PYTEST_ARGS="-k booking -x"`.
 PYTEST_ARGS ?=
 
@@ -45,7 +49,7 @@ check_python = $(1) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) el
 # Runs $(2), then says how long it took under the name $(1).
 timed = @echo "+ $(2)"; TIMEFORMAT='  $(1): %1Rs'; time $(2)
 
-.PHONY: run install lock audit test test-fast test-sqlite test-postgres lint check-postgres check-redis
+.PHONY: run install lock audit test test-fast test-sqlite test-postgres lint docs-check check-postgres check-redis
 
 run: $(INSTALLED)
 	@mkdir -p var
@@ -53,14 +57,19 @@ run: $(INSTALLED)
 # seed_demo does nothing when demo data exists already.
 	$(MANAGE) seed_demo
 	@echo
-	@echo "Open http://localhost:8000 and the admin at http://localhost:8000/admin/"
+	@echo "Open http://$(BIND_ADDRESS):$(PORT) and the admin at http://$(BIND_ADDRESS):$(PORT)/admin/"
 	@echo "Demo logins: admin@example.com / admin (superuser), staff@example.com / staff;"
 	@echo "patient@example.com signs in with an emailed code, and mail is printed below."
 	@echo "Ctrl-C stops the web server and the worker."
 	@echo
-# The Procfile's gunicorn (gunicorn.conf.py) with two workers that reload on changes.
+# The Procfile's gunicorn (gunicorn.conf.py) with two workers that reload on changes,
+# on $(BIND_ADDRESS):$(PORT) only. honcho hands each process its own PORT from --port (the web
+# process gets $(PORT) itself); on Ctrl-C it stops both processes, waits for them and
+# exits 130 (interrupted), which is how `make run` is meant to end: no "Error 130".
 	PATH="$(CURDIR)/$(BIN):$$PATH" WEB_CONCURRENCY=2 GUNICORN_RELOAD=true \
-		$(BIN)/honcho start --procfile Procfile
+		GUNICORN_BIND="$(BIND_ADDRESS):$(PORT)" GUNICORN_GRACEFUL_TIMEOUT=5 \
+		$(BIN)/honcho start --procfile Procfile --port $(PORT) \
+		|| { status=$$?; [[ $$status -eq 130 ]] || exit $$status; echo "Stopped."; }
 
 install: $(INSTALLED)
 
@@ -111,7 +120,7 @@ audit: $(INSTALLED)
 
 # PostgreSQL first, so that a missing server fails in seconds rather than after the
 # SQLite run; lint next; the PostgreSQL run last, so that its summary closes the output.
-test: check-postgres check-redis lint test-sqlite test-postgres
+test: check-postgres check-redis lint docs-check test-sqlite test-postgres
 
 # Under a minute on two cores: every test but those marked `slow` (races, worker
 # processes, Chromium, schemathesis), on SQLite.
@@ -125,6 +134,18 @@ lint: $(INSTALLED)
 	$(call timed,layers,$(BIN)/lint-imports --no-cache)
 	@mkdir -p var
 	$(call timed,migrations,env -u DATABASE_URL $(MANAGE) makemigrations --check --dry-run)
+
+# Every Mermaid diagram in docs/ and the README rendered by mermaid-cli (pinned in
+# docs/package.json and its lock, installed with `npm ci`) in Debian's Chromium, so a
+# diagram that does not parse fails the build (scripts/check-diagrams). Puppeteer's own
+# browser download is skipped (docs/.puppeteerrc.cjs). About 30 s.
+DOCS_NODE := docs/node_modules/.installed
+$(DOCS_NODE): docs/package-lock.json
+	cd docs && PUPPETEER_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+docs-check: $(DOCS_NODE)
+	$(call timed,diagrams,scripts/check-diagrams)
 
 test-sqlite: $(INSTALLED)
 	env -u DATABASE_URL $(PYTEST)

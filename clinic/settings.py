@@ -111,6 +111,9 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 # from X-Forwarded-For (clinic/client_address.py). None by default: the header is ignored.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES")
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+# The deployment's name, in every page's header when it hosts several clinics (with one
+# clinic the header names that clinic); empty: "Clinic appointments", translated.
+SITE_NAME = env_str("SITE_NAME")
 
 INSTALLED_APPS = [
     # The kernel's management commands (encryption keys).
@@ -185,6 +188,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "scheduling.context_processors.site_name",
             ],
         },
     },

@@ -44,6 +44,7 @@ urlpatterns = [
     path("", scheduling_views.home, name="home"),
     path("", include("accounts.urls")),
     path("", include("appointments.urls")),
+    path("", include("scheduling.urls")),
     path("staff/", include("accounts.staff_urls")),
     path("staff/", include("scheduling.staff_urls")),
     path("staff/", include("appointments.staff_urls")),

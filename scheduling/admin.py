@@ -27,6 +27,7 @@ from scheduling.models import (
     Clinic,
     Doctor,
     ExtraHours,
+    LegalDocument,
     StaffMembership,
     TimeOff,
     Weekday,
@@ -64,9 +65,19 @@ class ClinicForm(forms.ModelForm[Clinic]):
         )
 
 
+class LegalDocumentInline(admin.StackedInline[LegalDocument, Clinic]):
+    # Edited with the clinic: its privacy notice, legal notice and terms, one of each,
+    # shown at /privacy/, /imprint/ and /terms/ (scheduling/urls.py).
+    model = LegalDocument
+    extra = 0
+    max_num = len(LegalDocument.Kind.choices)
+    fields = ("kind", "body")
+
+
 @admin.register(Clinic)
 class ClinicAdmin(admin.ModelAdmin[Clinic]):
     form = ClinicForm
+    inlines = (LegalDocumentInline,)
     list_display = ("name", "slug", "timezone", "phone", "email", "active_doctors")
     search_fields = ("name", "slug", "address")
     list_filter = ("timezone",)

@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clinic.encryption import EncryptedCharField
@@ -343,3 +344,33 @@ class TimeOff(models.Model):
         if self.end_time is None:
             return dt.datetime.combine(self.end_date + dt.timedelta(days=1), dt.time.min)
         return dt.datetime.combine(self.end_date, self.end_time)
+
+
+class LegalDocument(models.Model):
+    """A clinic's privacy notice, legal notice (imprint) or terms, edited in the admin.
+
+    The text is plain: paragraphs separated by blank lines, shown escaped (Django's
+    ``linebreaks``), so nothing typed here can put HTML or a script on the page.
+    """
+
+    class Kind(models.TextChoices):
+        PRIVACY = "privacy", _("Privacy notice")
+        IMPRINT = "imprint", _("Legal notice")
+        TERMS = "terms", _("Terms of use")
+
+    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="legal_documents")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    body = models.TextField(
+        help_text="Plain text: paragraphs separated by a blank line. HTML is shown as typed, "
+        "not interpreted."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["clinic__name", "kind"]
+        constraints = [
+            models.UniqueConstraint(fields=["clinic", "kind"], name="legal_document_one_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.clinic.name}: {self.get_kind_display()}"

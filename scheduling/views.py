@@ -1,11 +1,11 @@
-"""The home page: the clinics and their doctors. Finding a free time is the
-appointments app's (``appointments.views.doctor_list``, ``doctor_detail``)."""
+"""The home page: the clinics and their doctors; the clinics' legal pages. Finding a free
+time is the appointments app's (``appointments.views.doctor_list``, ``doctor_detail``)."""
 
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from scheduling.models import Clinic, Doctor
+from scheduling.models import Clinic, Doctor, LegalDocument
 from scheduling.selectors import active_types_prefetch
 
 
@@ -19,3 +19,25 @@ def home(request: HttpRequest) -> HttpResponse:
     )
     clinics = list(Clinic.objects.prefetch_related(active_doctors))
     return render(request, "scheduling/home.html", {"clinics": clinics})
+
+
+def legal_document(request: HttpRequest, kind: str, slug: str | None = None) -> HttpResponse:
+    """/privacy/, /imprint/, /terms/: each clinic's text of that kind (one clinic: its
+    own); /privacy/<slug>/ and so on: one clinic's. Stable addresses, linked from every
+    page's footer."""
+    label = LegalDocument.Kind(kind).label
+    clinics = Clinic.objects.order_by("name")
+    if slug is not None:
+        clinics = clinics.filter(slug=slug)
+    documents = {
+        document.clinic_id: document
+        for document in LegalDocument.objects.filter(kind=kind, clinic__in=clinics)
+    }
+    sections = [(clinic, documents.get(clinic.pk)) for clinic in clinics]
+    if slug is not None and not sections:
+        raise Http404
+    return render(
+        request,
+        "scheduling/legal_document.html",
+        {"kind": kind, "label": label, "sections": sections, "one_clinic": slug is not None},
+    )

@@ -202,6 +202,9 @@ def test_a_new_clinic_and_its_first_doctor_are_set_up_entirely_in_the_admin(admi
             "booking_horizon": "90 00:00:00",
             "max_upcoming_per_patient": "5",
             "cancellation_cutoff": "02:00:00",
+            # The clinic's legal texts (none yet): an inline on the same page.
+            "legal_documents-TOTAL_FORMS": "0",
+            "legal_documents-INITIAL_FORMS": "0",
             "_save": "Save",
         },
         follow=True,

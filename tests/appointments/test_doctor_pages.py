@@ -210,10 +210,11 @@ def test_the_list_takes_the_same_few_queries_however_many_doctors_there_are(
     # Clinics, specialties, the count and one page of doctors with their clinics, their
     # types, then weekly hours, extra hours, time off, and appointments in two windows:
     # Tokyo's Wednesday is over (17:00), so its doctors' first times are on Thursday.
-    with django_assert_max_num_queries(10):
+    # And the header's clinic name (scheduling/context_processors.py).
+    with django_assert_max_num_queries(11):
         page = doctors_page(client)
 
-    assert len(two_doctors) == 10
+    assert len(two_doctors) == 11
     assert page.count('class="doctor-card"') == 12
     assert "14 doctors" in page
 
@@ -528,8 +529,8 @@ def test_the_doctor_page_takes_the_same_few_queries_however_busy_the_doctor_is(
     )
 
     # The doctor with the clinic, its types, then weekly hours, extra hours, time off
-    # and appointments.
-    with django_assert_max_num_queries(6):
+    # and appointments; the header's clinic name.
+    with django_assert_max_num_queries(7):
         doctor_page(client, doctor, "?week=2026-03-09")
 
-    assert len(quiet) == 6
+    assert len(quiet) == 7
