@@ -313,13 +313,22 @@ class Child:
         return f"--- {self.name} ({self.log}) ---\n" + "\n".join(lines[-40:])
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_all([self])
+
+
+def stop_all(children: list[Child]) -> None:
+    """SIGTERM to every group at once, then SIGKILL to any still running after 5 s: the
+    test waits for a graceful stop no longer than that."""
+    running = [child for child in children if child.process.poll() is None]
+    for child in running:
+        os.killpg(child.process.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 5
+    for child in running:
+        try:
+            child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            os.killpg(child.process.pid, signal.SIGKILL)
+            child.process.wait(timeout=10)
 
 
 def app_environment(**variables: str) -> dict[str, str]:
