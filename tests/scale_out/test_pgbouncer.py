@@ -23,6 +23,7 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 from urllib.parse import quote
 
@@ -201,7 +202,7 @@ def test_one_of_many_concurrent_http_bookings_of_one_time_wins_and_its_email_goe
 
     responses = race(
         [
-            lambda n=n, token=token: post_booking(stack, n, token, body, str(uuid.uuid4()))
+            partial(post_booking, stack, n, token, body, str(uuid.uuid4()))
             for n, token in enumerate(tokens)
         ]
     )
@@ -234,7 +235,7 @@ def same_key_burst_then_retries(stack: Stack) -> tuple[Counter[Any], Counter[Any
     body = booking_body(doctor, next_monday_at_ten())
     key = str(uuid.uuid4())
 
-    burst = race([lambda n=n: post_booking(stack, n, token, body, key) for n in range(RACERS // 2)])
+    burst = race([partial(post_booking, stack, n, token, body, key) for n in range(RACERS // 2)])
     retries = [post_booking(stack, n, token, body, key) for n in range(RACERS)]
 
     booked = {int(r.json()["id"]) for r in [*burst, *retries] if r.status_code == 201}
