@@ -33,7 +33,7 @@ from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 
-# "app_label.model_name" (Django's label_lower) of the models only the primary answers.
+# "app_label.model_name" of the models only the primary answers.
 PRIMARY_ONLY_MODELS = frozenset(
     {
         "sessions.session",
@@ -76,7 +76,10 @@ class PrimaryReplicaRouter:
 
     def db_for_read(self, model: type[Model], **hints: Any) -> str:
         replicas: list[str] = settings.DATABASE_REPLICAS
-        if not replicas or model._meta.label_lower in PRIMARY_ONLY_MODELS or reads_primary():
+        # Not _meta.label_lower: the database cache's model has a stand-in _meta with
+        # only app_label and model_name.
+        label = f"{model._meta.app_label}.{model._meta.model_name}"
+        if not replicas or label in PRIMARY_ONLY_MODELS or reads_primary():
             return DEFAULT_DB_ALIAS
         instance = hints.get("instance")
         if instance is not None and instance._state.db in replicas:
