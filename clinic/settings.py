@@ -195,28 +195,18 @@ TEMPLATES = [
 ]
 
 # The embedded default is a SQLite file so that a fresh checkout just works.
-DATABASES = {
-    "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
-        conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
-    )
-}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # IMMEDIATE makes every transaction take SQLite's write lock at BEGIN, so two
-    # bookings cannot both read "free" and then both write: SQLite's equivalent of
-    # the per-doctor row lock PostgreSQL takes with select_for_update.
-    DATABASES["default"]["OPTIONS"] = {
-        "transaction_mode": "IMMEDIATE",
-        "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-    # Tests run against a file, not shared memory, so that threads and the live
-    # server see one database with real locking; one file per test process.
-    DATABASES["default"]["TEST"] = {
-        "NAME": str(Path(tempfile.gettempdir()) / f"clinic-test-{os.getpid()}.sqlite3")
-    }
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}")
+# Read replicas (PostgreSQL streaming replicas of DATABASE_URL), comma-separated URLs:
+# clinic/db_router.py sends reads there, except those that must see the primary.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS")
+# "pgbouncer": the URLs point at PgBouncer in transaction pooling mode, where a server
+# connection serves one transaction and then another client (settings below).
+DATABASE_POOLER = env_str("DATABASE_POOLER").strip().lower()
+if DATABASE_POOLER not in {"", "pgbouncer"}:
+    raise ImproperlyConfigured('DATABASE_POOLER must be "pgbouncer" or unset.')
+# Django closes a connection after this many seconds (0: after each request); through
+# PgBouncer, Django's connections are PgBouncer's cheap client connections.
+DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60)
 
 # --- PostgreSQL: no query waits without end (operations, issue 11) -------------------
 # Every connection starts with these limits (milliseconds; 0: not sent, so the role's or
@@ -231,8 +221,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 #   its locks, is ended by the server; longer than the worker's SMTP send (10 s), which
 #   happens inside the transaction that holds its outbox row.
 # They travel as a startup parameter (libpq ``options``), which PgBouncer in transaction
-# pooling mode refuses: there, set all three to 0 and put the same values on the role
-# (ALTER ROLE ... SET statement_timeout = ..., docs/operations.md).
+# pooling mode refuses: with DATABASE_POOLER=pgbouncer they are not sent, and the same
+# values belong on the role (ALTER ROLE ... SET statement_timeout = ...,
+# docs/pooling-and-replicas.md).
 PG_CONNECT_TIMEOUT_SECONDS = env_int("PG_CONNECT_TIMEOUT_SECONDS", 5)
 PG_STATEMENT_TIMEOUT_MS = env_int("PG_STATEMENT_TIMEOUT_MS", 30_000)
 PG_LOCK_TIMEOUT_MS = env_int("PG_LOCK_TIMEOUT_MS", 10_000)
@@ -246,19 +237,67 @@ def postgres_startup_options(timeouts: dict[str, int], given: str = "") -> str:
     return " ".join([given, *settings]).strip()
 
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    _options = DATABASES["default"].setdefault("OPTIONS", {})
-    _options.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_SECONDS)
-    _startup = postgres_startup_options(
-        {
-            "statement_timeout": PG_STATEMENT_TIMEOUT_MS,
-            "lock_timeout": PG_LOCK_TIMEOUT_MS,
-            "idle_in_transaction_session_timeout": PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
-        },
-        given=str(_options.get("options", "")),
+def database_from_url(url: str) -> dict[str, Any]:
+    """One entry of DATABASES: the primary's or a replica's."""
+    database: dict[str, Any] = dict(
+        dj_database_url.parse(url, conn_max_age=DB_CONN_MAX_AGE, conn_health_checks=True)
     )
-    if _startup:
-        _options["options"] = _startup
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        # IMMEDIATE makes every transaction take SQLite's write lock at BEGIN, so two
+        # bookings cannot both read "free" and then both write: SQLite's equivalent of
+        # the per-doctor row lock PostgreSQL takes with select_for_update.
+        database["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+        # Tests run against a file, not shared memory, so that threads and the live
+        # server see one database with real locking; one file per test process.
+        database["TEST"] = {
+            "NAME": str(Path(tempfile.gettempdir()) / f"clinic-test-{os.getpid()}.sqlite3")
+        }
+        database["CONN_MAX_AGE"] = 0
+    elif database["ENGINE"] == "django.db.backends.postgresql":
+        options = database.setdefault("OPTIONS", {})
+        options.setdefault("connect_timeout", PG_CONNECT_TIMEOUT_SECONDS)
+        if DATABASE_POOLER == "pgbouncer":
+            # A prepared statement lives on one server connection, which the next
+            # transaction may not get: PgBouncer before 1.21 (Debian 12 has 1.18) answers
+            # 'prepared statement "_pg3_0" does not exist'. None: psycopg never prepares.
+            options["prepare_threshold"] = None
+            # Django's server-side cursors (QuerySet.iterator()) are WITH HOLD cursors
+            # outside a transaction, which outlive it on a connection PgBouncer hands on.
+            database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        else:
+            startup = postgres_startup_options(
+                {
+                    "statement_timeout": PG_STATEMENT_TIMEOUT_MS,
+                    "lock_timeout": PG_LOCK_TIMEOUT_MS,
+                    "idle_in_transaction_session_timeout": PG_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+                },
+                given=str(options.get("options", "")),
+            )
+            if startup:
+                options["options"] = startup
+    return database
+
+
+DATABASES = {"default": database_from_url(DATABASE_URL)}
+# The aliases of the replicas: replica_1, replica_2, ... In tests a replica is the test
+# database itself (MIRROR), so a test run with replicas set reads what it wrote.
+DATABASE_REPLICAS = [f"replica_{number}" for number in range(1, len(DATABASE_REPLICA_URLS) + 1)]
+for _alias, _url in zip(DATABASE_REPLICAS, DATABASE_REPLICA_URLS, strict=True):
+    DATABASES[_alias] = database_from_url(_url) | {"TEST": {"MIRROR": "default"}}
+# Read-your-writes for a user's requests for this many seconds after their write
+# (clinic/db_router.py); 0 turns the pin off (every safe request reads a replica).
+REPLICA_PIN_SECONDS = env_int("REPLICA_PIN_SECONDS", 5)
+DATABASE_ROUTERS = ["clinic.db_router.PrimaryReplicaRouter"] if DATABASE_REPLICAS else []
+if DATABASE_REPLICAS:
+    # Before the session is read, so that the session's own query is pinned too.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+        "clinic.db_router.PrimaryPinMiddleware",
+    )
 # --- end of PostgreSQL limits -------------------------------------------------------
 
 # A lock not granted within this long is "busy, try again" (clinic.locking), not a wait.

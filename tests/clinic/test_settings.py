@@ -39,6 +39,10 @@ SETTINGS_VARIABLES = (
     "SMS_BACKEND",
     "SMS_GATEWAY_URL",
     "SMS_GATEWAY_TOKEN",
+    "DATABASE_REPLICA_URLS",
+    "DATABASE_POOLER",
+    "REPLICA_PIN_SECONDS",
+    "DB_CONN_MAX_AGE",
 )
 
 # A deployment's values: DEBUG off, a real key (check --deploy wants 50 characters or
@@ -325,3 +329,63 @@ def test_sms_is_off_in_production_unless_set_and_printed_in_development():
         "SMS_GATEWAY_TOKEN": "t",
     }
     assert settings_values("SMS_BACKEND", **PRODUCTION | gateway) == {"SMS_BACKEND": "http"}
+
+
+# --- PgBouncer and read replicas (docs/pooling-and-replicas.md) ---------------------
+
+
+def test_behind_pgbouncer_nothing_is_prepared_no_server_side_cursor_and_no_startup_options():
+    values = settings_values(
+        "DATABASES", DEBUG="true", DATABASE_URL=POSTGRES, DATABASE_POOLER="pgbouncer"
+    )
+
+    database = values["DATABASES"]["default"]  # type: ignore[index]
+    assert database["OPTIONS"] == {"connect_timeout": 5, "prepare_threshold": None}
+    assert database["DISABLE_SERVER_SIDE_CURSORS"] is True
+    assert database["CONN_MAX_AGE"] == 60
+    assert database["CONN_HEALTH_CHECKS"] is True
+
+
+def test_an_unknown_pooler_is_refused():
+    result = load_settings(DEBUG="true", DATABASE_URL=POSTGRES, DATABASE_POOLER="pgpool")
+
+    assert result.returncode != 0
+    assert 'DATABASE_POOLER must be "pgbouncer" or unset' in result.stderr
+
+
+def test_without_replicas_there_is_no_router_and_no_pin():
+    values = settings_values(
+        "DATABASES", "DATABASE_ROUTERS", "MIDDLEWARE", DEBUG="true", DATABASE_URL=POSTGRES
+    )
+
+    assert list(values["DATABASES"]) == ["default"]  # type: ignore[call-overload]
+    assert values["DATABASE_ROUTERS"] == []
+    assert "clinic.db_router.PrimaryPinMiddleware" not in values["MIDDLEWARE"]  # type: ignore[operator]
+
+
+def test_each_replica_url_is_a_database_the_router_reads_and_tests_mirror():
+    values = settings_values(
+        "DATABASES",
+        "DATABASE_REPLICAS",
+        "DATABASE_ROUTERS",
+        "MIDDLEWARE",
+        "REPLICA_PIN_SECONDS",
+        DEBUG="true",
+        DATABASE_URL=POSTGRES,
+        DATABASE_REPLICA_URLS=(
+            "postgres://clinic@replica-1.example.com/clinic, "
+            "postgres://clinic@replica-2.example.com/clinic"
+        ),
+        REPLICA_PIN_SECONDS="8",
+    )
+
+    databases: dict[str, dict[str, object]] = values["DATABASES"]  # type: ignore[assignment]
+    assert values["DATABASE_REPLICAS"] == ["replica_1", "replica_2"]
+    assert databases["replica_2"]["HOST"] == "replica-2.example.com"
+    assert databases["replica_1"]["TEST"]["MIRROR"] == "default"  # type: ignore[index]
+    assert databases["replica_1"]["OPTIONS"] == databases["default"]["OPTIONS"]
+    assert values["DATABASE_ROUTERS"] == ["clinic.db_router.PrimaryReplicaRouter"]
+    middleware: list[str] = values["MIDDLEWARE"]  # type: ignore[assignment]
+    pin = middleware.index("clinic.db_router.PrimaryPinMiddleware")
+    assert pin == middleware.index("django.contrib.sessions.middleware.SessionMiddleware") - 1
+    assert values["REPLICA_PIN_SECONDS"] == 8
