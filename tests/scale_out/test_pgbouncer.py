@@ -27,6 +27,7 @@ from functools import partial
 from typing import Any
 from urllib.parse import quote
 
+import psycopg
 import pytest
 import requests
 from aiosmtpd.controller import Controller
@@ -289,3 +290,46 @@ def test_control_a_session_level_in_flight_lock_refuses_later_retries_through_pg
     stuck = retries[(409, "idempotency_key_in_flight")]
     assert stuck > 0, f"the harness sees the lock stick on a server connection: {retries}"
     print(f"\ncontrol, session-level lock through PgBouncer: retries {dict(retries)}")
+
+
+def prepared_statement_errors(stack: Stack, prepare_threshold: int | None) -> list[str]:
+    """Four clients each run one query 50 times through PgBouncer, psycopg preparing it
+    after ``prepare_threshold`` runs (None: never)."""
+    db = the_test_database()
+    errors: list[str] = []
+
+    def client() -> None:
+        try:
+            with psycopg.connect(
+                host="127.0.0.1",
+                port=stack.bouncer.port,
+                dbname=db["name"],
+                user=db["user"],
+                password=db["password"],
+                prepare_threshold=prepare_threshold,
+                autocommit=True,
+            ) as session:
+                for number in range(50):
+                    session.execute("SELECT %s::int + 1", [number]).fetchone()
+        except psycopg.Error as error:
+            errors.append(str(error))
+
+    threads = [threading.Thread(target=client) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    return errors
+
+
+def test_with_prepared_statements_off_as_the_pooler_setting_says_queries_run_through_pgbouncer(
+    stack,
+):
+    assert prepared_statement_errors(stack, None) == []
+
+
+def test_control_prepared_statements_fail_through_pgbouncer(stack):
+    errors = prepared_statement_errors(stack, 0)
+
+    assert errors, "PgBouncer 1.18 passes prepared statements to whichever server connection"
+    assert all("prepared statement" in error for error in errors), errors

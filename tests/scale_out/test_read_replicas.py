@@ -42,10 +42,17 @@ from tests.scale_out.engines import (
 
 # No test database of pytest-django's: these tests bring their own clusters. Marked
 # postgres so that they run in the PostgreSQL run only (once), where CI has every engine.
-pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.slow,
+    # One worker runs the module: its clusters and server are module-wide.
+    pytest.mark.xdist_group("read_replicas"),
+]
 
-APPLY_DELAY = 3  # seconds
-PIN_SECONDS = 10  # longer than the delay, as in production it must exceed the lag
+# Seconds. Far longer than a request takes even on a busy machine, so that a read right
+# after a write is certainly served before the replica applies it.
+APPLY_DELAY = 4
+PIN_SECONDS = 15  # longer than the delay, as in production it must exceed the lag
 
 
 @dataclass
@@ -136,6 +143,10 @@ def deployment(tmp_path_factory) -> Iterator[Deployment]:
             }
             web = start_gunicorn("web", environment, logs, workers=2)
             wait_until_serving([web])
+            # Warm every worker up (imports, connections), so that the timed requests
+            # below measure a request and not a worker's first one.
+            for _ in range(4):
+                requests.get(f"http://127.0.0.1:{web.port}/api/v1/doctors", timeout=30)
             yield Deployment(primary, replica, web, seeded, environment)
         finally:
             if web is not None:
