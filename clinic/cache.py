@@ -59,7 +59,7 @@ class DatabaseCache(DjangoDatabaseCache):
             with transaction.atomic(using=db), connection.cursor() as cursor:
                 cursor.execute(f"SELECT COUNT(*) FROM {table}")  # noqa: S608
                 count = cursor.fetchone()[0]
-                if count > self._max_entries:  # type: ignore[attr-defined]
+                if count > self._max_entries:
                     now = tz_now().replace(microsecond=0)
                     self._cull(db, cursor, now, count)  # type: ignore[attr-defined]
                 cursor.execute(
