@@ -18,6 +18,7 @@ read, so the entry never goes stale by itself. The booking services never read t
 """
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -263,6 +264,16 @@ class FreeWeek:
     @property
     def has_free_slots(self) -> bool:
         return any(day.slots for day in self.days)
+
+    @property
+    def fingerprint(self) -> str:
+        """Everything the week's days show (zone, dates, slot starts), as a short key for
+        the rendered fragment's cache (templates/appointments/_free_week.html)."""
+        shown = "|".join(
+            f"{day.date}:" + ",".join(str(int(slot.start.timestamp())) for slot in day.slots)
+            for day in self.days
+        )
+        return hashlib.sha256(f"{self.zone_note}|{shown}".encode()).hexdigest()[:32]
 
 
 def bookable_weeks(clinic: Clinic, now: dt.datetime | None = None) -> tuple[dt.date, dt.date]:

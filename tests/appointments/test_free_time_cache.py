@@ -366,3 +366,33 @@ def test_set_many_overwrites_what_was_there():
     cache.set_many({"key": "new"})
 
     assert cache.get("key") == "new"
+
+
+# --- The week's rendered days -------------------------------------------------------------
+
+
+def test_the_rendered_week_changes_with_what_it_shows(doctor):
+    client = Client()
+    before = starts_on_week_page(client, doctor)
+    assert starts_on_week_page(client, doctor) == before  # rendered from the fragment cache
+
+    book(make_patient(), doctor, monday(doctor, 10))
+
+    assert starts_on_week_page(client, doctor) == before - {"2026-03-09T09:00:00Z"}
+
+
+def test_the_week_fingerprint_names_every_slot_and_the_zone(doctor):
+    kind = consultation(doctor)
+    week = free_times.free_week(
+        doctor=fresh(doctor), appointment_type=kind, day=dt.date(2026, 3, 9)
+    )
+    book(make_patient(), doctor, monday(doctor, 10))
+    booked = free_times.free_week(
+        doctor=fresh(doctor), appointment_type=kind, day=dt.date(2026, 3, 9)
+    )
+    tokyo = make_doctor(make_clinic(timezone="Asia/Tokyo"))
+    elsewhere = free_times.free_week(
+        doctor=fresh(tokyo), appointment_type=consultation(tokyo), day=dt.date(2026, 3, 9)
+    )
+
+    assert len({week.fingerprint, booked.fingerprint, elsewhere.fingerprint}) == 3
