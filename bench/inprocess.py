@@ -32,14 +32,14 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=100)
     args = parser.parse_args()
     environment = loadtest.server_environment(args.database_url)
-    setup = loadtest.prepare_database(environment, 4)
+    setup: dict[str, Any] = loadtest.prepare_database(environment, 4)
 
     from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    rows = []
+    rows: list[tuple[str, float | None, float | None, int | None]] = []
     for endpoint in ENDPOINTS:
         client = Client(HTTP_HOST=loadtest.HOST)
         headers: dict[str, Any] = {}
@@ -63,9 +63,7 @@ def main() -> None:
                 wall.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, (path, response.status_code)
             queries.append(len(captured))
-        rows.append(
-            (endpoint.name, statistics.median(cpu), statistics.median(wall), max(queries))
-        )
+        rows.append((endpoint.name, statistics.median(cpu), statistics.median(wall), max(queries)))
     print(f"load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print("| endpoint | CPU ms (median) | wall ms (median) | queries (max) |")
     print("| --- | ---: | ---: | ---: |")

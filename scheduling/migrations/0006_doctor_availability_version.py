@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scheduling', '0004_clinic_country'),
+        ('scheduling', '0005_legal_document'),
     ]
 
     operations = [
