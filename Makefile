@@ -49,7 +49,7 @@ check_python = $(1) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) el
 # Runs $(2), then says how long it took under the name $(1).
 timed = @echo "+ $(2)"; TIMEFORMAT='  $(1): %1Rs'; time $(2)
 
-.PHONY: run install lock audit test test-fast test-sqlite test-postgres lint docs-check check-postgres check-redis
+.PHONY: bench run install lock audit test test-fast test-sqlite test-postgres lint docs-check check-postgres check-redis
 
 run: $(INSTALLED)
 	@mkdir -p var
@@ -191,3 +191,13 @@ export REDIS_CHECK
 
 check-redis: $(INSTALLED)
 	@$(BIN)/python -c "$$REDIS_CHECK" '$(TEST_REDIS_URL)'
+
+# The benchmark of issue 14 (bench/run.py, docs/performance.md): gunicorn with DEBUG off
+# on the PostgreSQL database clinic_bench (seeded once with seed_demo, then reused),
+# 127.0.0.1 only, about 5 minutes, at most 9; results in bench/results/bench.{md,json}.
+# BENCH_QUICK=1: a smoke run of a few seconds per phase.
+BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinic_bench
+BENCH_QUICK ?=
+bench: $(INSTALLED)
+	@$(BIN)/python -c "$$PG_CHECK" '$(BENCH_DATABASE_URL)'
+	BENCH_DATABASE_URL='$(BENCH_DATABASE_URL)' BENCH_QUICK='$(BENCH_QUICK)' $(BIN)/python -m bench.run

@@ -261,7 +261,7 @@ class DoctorAvailability(APIView):
                 {"type": "This doctor has no active appointment type with this id."}
             )
         first, last = query.dates
-        slots = free_times.doctor_free_slots(
+        slots = free_times.shown_free_slots(
             doctor=doctor, appointment_type=chosen, first_day=first, last_day=last
         )
         return Response([slot_data(slot.start, slot.end, doctor.clinic) for slot in slots])

@@ -5,19 +5,32 @@ What patients are shown and what the booking services re-check under their locks
 the same function over the same rows, so a time shown free can be booked unless someone
 booked it since. Also the reverse question, for staff: which bookings a change of hours
 left outside them (``availability_conflicts``).
+
+What is shown (``shown_free_slots``, ``free_week``, ``next_free_slots``) comes through
+the shared cache (docs/performance.md). An entry is keyed by the doctor's
+``availability_version``, which every change of bookings or hours bumps in its own
+transaction, and is read from the doctor's row on each request: after a commit the next
+request, anyone's, builds a new key and never sees the old entry (read-your-writes
+without invalidation). An entry holds the slots of whole local dates laid out without
+the booking window; the window (which moves with the clock) is applied when the entry is
+read, so the entry never goes stale by itself. The booking services never read the cache:
+``doctor_free_slots`` goes to the database, under their locks.
 """
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from django.core.cache import cache
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from appointments.models import Appointment, Status
 from scheduling.availability import (
+    BookingWindow,
     DoctorHours,
     Interval,
     free_slots,
@@ -37,6 +50,9 @@ from scheduling.selectors import (
 )
 
 WEEK = dt.timedelta(days=7)
+# How long a cached entry lives. Correctness does not depend on it (the version does);
+# it only bounds how long entries of old versions and past dates take room.
+FREE_TIMES_CACHE_SECONDS = 60 * 60
 
 # Appointment types last at most 12 hours (a check constraint on AppointmentType), so an
 # appointment that overlaps a range starts less than that before it. Saying so lets the
@@ -100,6 +116,86 @@ def doctor_free_slots(
         step=appointment_type.step,
         window=booking_window(clinic, now),
     )
+
+
+def shown_free_slots(
+    *,
+    doctor: Doctor,
+    appointment_type: AppointmentType,
+    first_day: dt.date,
+    last_day: dt.date,
+    now: dt.datetime | None = None,
+) -> list[Interval]:
+    """``doctor_free_slots`` for showing (pages, API), through the cache: equal to it,
+    in no query when the entry is there. Never for deciding a booking."""
+    key = _cache_key("free", doctor, appointment_type, first_day, last_day)
+    starts: list[int] | None = cache.get(key)
+    if starts is None:
+        starts = _encode(_unwindowed_free_slots(doctor, appointment_type, first_day, last_day))
+        cache.set(key, starts, FREE_TIMES_CACHE_SECONDS)
+    return _decode(starts, appointment_type.duration, booking_window(doctor.clinic, now))
+
+
+def _cache_key(kind: str, doctor: Doctor, appointment_type: AppointmentType, *days: object) -> str:
+    # Everything the unwindowed slots depend on: the version (bookings, hours, time off),
+    # the type's length and step, the clinic's zone, the dates.
+    step = appointment_type.step
+    return ":".join(
+        str(part)
+        for part in (
+            kind,
+            doctor.pk,
+            doctor.availability_version,
+            appointment_type.pk,
+            int(appointment_type.duration.total_seconds()),
+            int(step.total_seconds()),
+            doctor.clinic.zone,
+            *days,
+        )
+    )
+
+
+def _open_window(first_day: dt.date, last_day: dt.date, zone: ZoneInfo) -> BookingWindow:
+    """A window that lets every slot of those local dates through."""
+    start, end = local_day_bounds(first_day, last_day, zone)
+    return BookingWindow(now=start, min_notice=dt.timedelta(0), horizon=end - start)
+
+
+def _unwindowed_free_slots(
+    doctor: Doctor, appointment_type: AppointmentType, first_day: dt.date, last_day: dt.date
+) -> list[Interval]:
+    zone = doctor.clinic.zone
+    range_start, range_end = local_day_bounds(first_day, last_day, zone)
+    hours = doctor_hours(doctor, first_day, last_day)
+    booked = booked_intervals(doctor_ids=[doctor.pk], start=range_start, end=range_end)
+    return free_slots(
+        weekly=hours.weekly,
+        extra=hours.extra,
+        time_off=hours.time_off,
+        booked=booked[doctor.pk],
+        zone=zone,
+        first_day=first_day,
+        last_day=last_day,
+        duration=appointment_type.duration,
+        step=appointment_type.step,
+        window=_open_window(first_day, last_day, zone),
+    )
+
+
+def _encode(slots: Sequence[Interval]) -> list[int]:
+    # Every slot of one type lasts the type's duration: the starts say it all, and a list
+    # of integers is small in the cache and quick to unpickle.
+    return [int(slot.start.timestamp()) for slot in slots]
+
+
+def _decode(starts: Sequence[int], duration: dt.timedelta, window: BookingWindow) -> list[Interval]:
+    earliest, latest = window.earliest.timestamp(), window.latest.timestamp()
+    slots = []
+    for start in starts:
+        if earliest <= start <= latest:
+            at = dt.datetime.fromtimestamp(start, dt.UTC)
+            slots.append(Interval(at, at + duration))
+    return slots
 
 
 def grid_free_slots(
@@ -169,6 +265,16 @@ class FreeWeek:
     def has_free_slots(self) -> bool:
         return any(day.slots for day in self.days)
 
+    @property
+    def fingerprint(self) -> str:
+        """Everything the week's days show (zone, dates, slot starts), as a short key for
+        the rendered fragment's cache (templates/appointments/_free_week.html)."""
+        shown = "|".join(
+            f"{day.date}:" + ",".join(str(int(slot.start.timestamp())) for slot in day.slots)
+            for day in self.days
+        )
+        return hashlib.sha256(f"{self.zone_note}|{shown}".encode()).hexdigest()[:32]
+
 
 def bookable_weeks(clinic: Clinic, now: dt.datetime | None = None) -> tuple[dt.date, dt.date]:
     """The Mondays (the clinic's local dates) of the first and the last week that can hold
@@ -195,13 +301,18 @@ def free_week(
     requested = monday_of(day or local_today(doctor.clinic))
     week_start = min(max(requested, first_week), last_week)
     days = [week_start + dt.timedelta(days=offset) for offset in range(7)]
-    slots = doctor_free_slots(
-        doctor=doctor,
-        appointment_type=appointment_type,
-        first_day=days[0],
-        last_day=days[-1],
-        ignore_appointment_id=ignore_appointment_id,
-    )
+    if ignore_appointment_id is None:
+        slots = shown_free_slots(
+            doctor=doctor, appointment_type=appointment_type, first_day=days[0], last_day=days[-1]
+        )
+    else:  # a reschedule's own week: rare, and not worth an entry of its own
+        slots = doctor_free_slots(
+            doctor=doctor,
+            appointment_type=appointment_type,
+            first_day=days[0],
+            last_day=days[-1],
+            ignore_appointment_id=ignore_appointment_id,
+        )
     by_day: dict[dt.date, list[Interval]] = {each: [] for each in days}
     zone = doctor.clinic.zone
     for slot in slots:
@@ -242,11 +353,15 @@ def next_free_slots(
     """The first free slot of each doctor's first active appointment type on the clinic's
     next ``days`` local dates (today included), by doctor id; None when there is none.
 
-    Equal to ``doctor_free_slots(...)[0]`` for every doctor, in a number of queries that
-    does not grow with the number of doctors: three for the hours of all of them
-    (``load_hours``), and at most five for their appointments (see below); one more for
-    the clinics and one for the types when they were not loaded with the doctors, as
-    ``bookable_doctors`` does."""
+    Equal to ``doctor_free_slots(...)[0]`` for every doctor, through the cache: one
+    ``get_many`` for all of them, and for the doctors whose entry is missing (or used up,
+    below) three queries for their hours (``load_hours``), one for their appointments
+    and one ``set_many``, however many doctors; one more for the clinics and one for the
+    types when they were not loaded with the doctors, as ``bookable_doctors`` does.
+
+    An entry holds a doctor's slots from today up to the first local date that has a
+    slot still bookable when it was made (whole dates, unwindowed): enough to answer
+    until that slot is too soon, when the entry counts as missing and is made again."""
     now = now or timezone.now()
     doctors = list(doctors)
     prefetch_related_objects(doctors, "clinic")  # no query when select_related
@@ -260,49 +375,79 @@ def next_free_slots(
 
     # Each clinic has its own "today".
     first_days = {pk: local_today(doctor.clinic, now) for pk, doctor in pending.items()}
-    earliest = min(first_days.values())
-    last_day = max(first_days.values()) + dt.timedelta(days=days - 1)
-    hours = load_hours(pending, earliest, last_day)
-
-    # Appointments are most of the rows, and on SQLite turning their text into datetimes
-    # is most of the time: a busy fortnight of fifty doctors is ~3,000 rows, ~15 ms. So
-    # they are read in windows of 1, 2, 4, 8... days, each for the doctors still without
-    # a free slot: most doctors have one within a day or two. A slot of one local date
-    # never starts before one of an earlier date, so the first found is the first.
-    offset, span = 0, 1
-    while pending and offset < days:
-        span = min(span, days - offset)
-        bounds = {
-            pk: local_day_bounds(
-                first_days[pk] + dt.timedelta(days=offset),
-                first_days[pk] + dt.timedelta(days=offset + span - 1),
-                doctor.clinic.zone,
-            )
-            for pk, doctor in pending.items()
-        }
-        booked = booked_intervals(
-            doctor_ids=list(pending),
-            start=min(start for start, _ in bounds.values()),
-            end=max(end for _, end in bounds.values()),
-        )
-        for pk, doctor in list(pending.items()):
-            slot = first_free_slot(
-                hours=hours[pk],
-                booked=booked[pk],
-                clinic=doctor.clinic,
-                appointment_type=active_types(doctor)[0],
-                first_day=first_days[pk] + dt.timedelta(days=offset),
-                days=span,
-                now=now,
-            )
-            if slot is not None:
-                found[pk] = slot
-                del pending[pk]
-        offset, span = offset + span, span * 2
+    keys = {
+        pk: _cache_key("next", doctor, active_types(doctor)[0], first_days[pk], days)
+        for pk, doctor in pending.items()
+    }
+    cached: dict[str, tuple[int, list[int]]] = cache.get_many(list(keys.values()))
+    missing = []
+    for pk, doctor in pending.items():
+        entry = cached.get(keys[pk])
+        answer = _first_of_entry(entry, doctor, days, now) if entry is not None else None
+        if answer is None:
+            missing.append(doctor)
+        else:
+            found[pk] = answer[0]
+    if missing:
+        made = _next_free_entries(missing, first_days, days, now)
+        cache.set_many({keys[pk]: entry for pk, entry in made.items()}, FREE_TIMES_CACHE_SECONDS)
+        for doctor in missing:
+            answer = _first_of_entry(made[doctor.pk], doctor, days, now)
+            found[doctor.pk] = answer[0] if answer else None
     return found
 
 
-def first_free_slot(
+def _first_of_entry(
+    entry: tuple[int, list[int]], doctor: Doctor, days: int, now: dt.datetime
+) -> tuple[Interval | None] | None:
+    """``(slot,)``: the first bookable slot of a next-free entry, or ``(None,)`` when
+    there is certainly none; None when the entry cannot tell (it stops at a date whose
+    slots are all too soon by now), so it must be made again."""
+    days_covered, starts = entry
+    window = booking_window(doctor.clinic, now)
+    slots = _decode(starts, active_types(doctor)[0].duration, window)
+    if slots:
+        return (slots[0],)
+    if days_covered >= days or (starts and starts[-1] > window.latest.timestamp()):
+        return (None,)
+    return None
+
+
+def _next_free_entries(
+    doctors: Sequence[Doctor], first_days: dict[int, dt.date], days: int, now: dt.datetime
+) -> dict[int, tuple[int, list[int]]]:
+    """Next-free entries of ``doctors``: (local dates covered, unwindowed slot starts)."""
+    earliest = min(first_days[doctor.pk] for doctor in doctors)
+    last_day = max(first_days[doctor.pk] for doctor in doctors) + dt.timedelta(days=days - 1)
+    hours = load_hours([doctor.pk for doctor in doctors], earliest, last_day)
+    bounds = {
+        doctor.pk: local_day_bounds(
+            first_days[doctor.pk],
+            first_days[doctor.pk] + dt.timedelta(days=days - 1),
+            doctor.clinic.zone,
+        )
+        for doctor in doctors
+    }
+    booked = booked_intervals(
+        doctor_ids=[doctor.pk for doctor in doctors],
+        start=min(start for start, _ in bounds.values()),
+        end=max(end for _, end in bounds.values()),
+    )
+    entries = {}
+    for doctor in doctors:
+        entries[doctor.pk] = _next_free_entry(
+            hours=hours[doctor.pk],
+            booked=booked[doctor.pk],
+            clinic=doctor.clinic,
+            appointment_type=active_types(doctor)[0],
+            first_day=first_days[doctor.pk],
+            days=days,
+            now=now,
+        )
+    return entries
+
+
+def _next_free_entry(
     *,
     hours: DoctorHours,
     booked: list[Interval],
@@ -311,13 +456,12 @@ def first_free_slot(
     first_day: dt.date,
     days: int,
     now: dt.datetime,
-) -> Interval | None:
-    """The first free slot on local dates ``first_day`` and the ``days - 1`` after it;
-    ``booked`` must hold the appointments of those dates."""
-    # Day by day, stopping at the first day with a slot: laying out every slot of a
-    # fortnight to keep only the first would cost more than the queries do.
+) -> tuple[int, list[int]]:
+    # Day by day, stopping after the first day with a slot bookable now: laying out every
+    # slot of a fortnight to keep only the first would cost more than the queries do.
     window = booking_window(clinic, now)
     zone = clinic.zone
+    starts: list[int] = []
     for offset in range(days):
         day = first_day + dt.timedelta(days=offset)
         day_start, day_end = local_day_bounds(day, day, zone)
@@ -332,11 +476,14 @@ def first_free_slot(
             last_day=day,
             duration=appointment_type.duration,
             step=appointment_type.step,
-            window=window,
+            window=_open_window(day, day, zone),
         )
-        if slots:
-            return slots[0]
-    return None
+        starts += _encode(slots)
+        if any(window.earliest <= slot.start for slot in slots) or (
+            slots and slots[-1].start > window.latest
+        ):
+            return offset + 1, starts
+    return days, starts
 
 
 # --- Staff: what a change of hours leaves uncovered -------------------------------------

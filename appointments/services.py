@@ -3,6 +3,12 @@
 Locking duties, in the one order every function here follows so that no two of them
 can deadlock: the patient row, then the doctor row, then the appointment row.
 
+Every change of what is free with a doctor bumps ``Doctor.availability_version`` in its
+transaction, holding the doctor's lock (``_changed_free_times``): the version the free
+time caches are keyed by (``free_times``). So cancelling and marking attendance lock the
+doctor row too, before the appointment row. The services never read those caches: every
+check here is made against the database, under the locks.
+
 - The patient lock serializes one patient's bookings (overlap and upcoming-count rules
   read the patient's other appointments).
 - The doctor lock serializes bookings of one doctor, so the availability re-check made
@@ -120,6 +126,7 @@ def book_appointment(
         )
         with _guard_violations_as_domain_errors():
             _audited_save(appointment, actor=booked_by, why="booked")
+        _changed_free_times(doctor.pk)
         notifications.queue_for_change(appointment, Notification.Kind.BOOKED)
     return appointment
 
@@ -136,9 +143,10 @@ def cancel_appointment(
     clinic's cutoff; the clinic can cancel any time, and must say why (the patient's
     email tells them)."""
     with locking.atomic():
-        # The appointment row only: locking the joined doctor and clinic rows too would
-        # take them out of the documented order (a reschedule holding the doctor and
-        # waiting for this appointment would deadlock with us).
+        # The doctor's row first (the documented order; the appointment's doctor never
+        # changes), for the version bump; then the appointment's own row, without the
+        # joined doctor and clinic rows, which would take them out of that order.
+        lock_doctor(appointment.doctor_id)
         locked = _lock_appointment(appointment)
         if locked.is_cancelled:
             return locked
@@ -160,6 +168,7 @@ def cancel_appointment(
             actor=cancelled_by,
             why=f"cancelled by {who}: {reason}" if reason else f"cancelled by {who}",
         )
+        _changed_free_times(locked.doctor_id)
         notifications.queue_for_change(locked, Notification.Kind(locked.status))
     return locked
 
@@ -346,6 +355,7 @@ def reschedule_appointment(
         locked.sequence += 1
         with _guard_violations_as_domain_errors():
             _audited_save(locked, actor=rescheduled_by, why=why)
+        _changed_free_times(locked.doctor_id)
         notifications.queue_for_change(locked, Notification.Kind.RESCHEDULED)
     return locked
 
@@ -366,12 +376,14 @@ def mark_attendance(
     corrected (completed to no-show, or back) on the appointment's own day in the
     clinic's zone, audited as a correction; later it stands (``CorrectionTooLate``).
 
-    Only the appointment row is locked: the slot stays taken either way, so neither the
-    patient's nor the doctor's other bookings are read. Marking it again with the same
-    outcome changes nothing, so a retried POST is safe."""
+    The slot stays taken either way, so neither the patient's nor the doctor's other
+    bookings are read; the doctor's row is locked (before the appointment's) only for the
+    version bump. Marking it again with the same outcome changes nothing, so a retried
+    POST is safe."""
     if status not in ATTENDANCE_REASONS:
         raise ValueError("status must be COMPLETED or NO_SHOW")
     with locking.atomic():
+        lock_doctor(appointment.doctor_id)
         locked = _lock_appointment(appointment)
         if locked.status == status:
             return locked
@@ -388,7 +400,14 @@ def mark_attendance(
         locked.status = status
         locked.sequence += 1
         _audited_save(locked, actor=marked_by, why=why)
+        _changed_free_times(locked.doctor_id)
     return locked
+
+
+def _changed_free_times(doctor_id: int) -> None:
+    """The doctor's cached free times are stale from this transaction's commit on. The
+    caller holds the doctor's row lock, which the UPDATE needs."""
+    scheduling_services.bump_availability_version(doctor_id=doctor_id)
 
 
 def _booked_with_key(patient: Patient, booking_key: str) -> Appointment | None:

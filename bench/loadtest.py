@@ -28,7 +28,9 @@ Every request goes to 127.0.0.1 only, and the run is bounded in requests and sec
 """
 
 import argparse
+import base64
 import datetime as dt
+import hashlib
 import html
 import json
 import os
@@ -55,6 +57,9 @@ READ_TARGET_MS, WRITE_TARGET_MS = 200, 500
 OUR_READ_TARGET_MS, OUR_WRITE_TARGET_MS = 20, 50
 SLOT_LINK = re.compile(r'href="(/appointments/new/\?[^"]+)"')
 APPOINTMENT_URL = re.compile(r"^/appointments/(\d+)/")
+# The cookie names of the server's settings (``__Host-`` prefixed with DEBUG off), set by
+# ``prepare_database``.
+COOKIE_NAMES = {"session": "sessionid", "csrf": "csrftoken"}
 
 
 def parse_arguments() -> argparse.Namespace:
@@ -87,7 +92,12 @@ def server_environment(database_url: str) -> dict[str, str]:
         "DATABASE_URL": database_url,
         "DEBUG": "false",
         "SECRET_KEY": "bench-" + secrets.token_urlsafe(40),
-        "PHONE_LOOKUP_KEY": "bench-" + secrets.token_urlsafe(40),
+        # Fixed, public keys: the bench database is seeded once and reused, so the
+        # keys its encrypted fields were written with must not change between runs.
+        "PHONE_LOOKUP_KEY": "bench-phone-lookup-key-not-a-secret-0000",
+        "FIELD_ENCRYPTION_KEYS": base64.urlsafe_b64encode(
+            hashlib.sha256(b"clinic bench, not a secret").digest()
+        ).decode(),
         "ALLOWED_HOSTS": HOST,
         "SECURE_SSL_REDIRECT": "false",
         "EMAIL_URL": "file:///tmp/clinic-bench-mail",
@@ -106,6 +116,7 @@ def prepare_database(environment: dict[str, str], clients: int) -> dict[str, obj
     import django
 
     django.setup()
+    from django.conf import settings
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
@@ -114,9 +125,11 @@ def prepare_database(environment: dict[str, str], clients: int) -> dict[str, obj
 
     from accounts.api_tokens import issue_token
     from accounts.models import ApiToken, Patient
+    from accounts.sessions import LAST_SEEN, SIGNED_IN_AT
     from appointments.models import Appointment
     from scheduling.models import Doctor
 
+    COOKIE_NAMES.update(session=settings.SESSION_COOKIE_NAME, csrf=settings.CSRF_COOKIE_NAME)
     call_command("migrate", verbosity=0)
     call_command("collectstatic", interactive=False, verbosity=0)
     call_command("seed_demo", allow_without_debug=True, verbosity=1)
@@ -138,6 +151,8 @@ def prepare_database(environment: dict[str, str], clients: int) -> dict[str, obj
         store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
         store[HASH_SESSION_KEY] = patient.user.get_session_auth_hash()
         store[DEVICE_ID_SESSION_KEY] = device.persistent_id
+        # As a sign-in leaves them (accounts.sessions.stamp_sign_in).
+        store[SIGNED_IN_AT] = store[LAST_SEEN] = time.time()
         store.create()
         sessions.append(store.session_key)
     doctor_ids = list(Doctor.objects.filter(is_active=True).values_list("pk", flat=True))
@@ -226,7 +241,7 @@ class Client:
         self.port = port
         self.connection = HTTPConnection(HOST, port, timeout=30)
         self.csrf = secrets.token_hex(16)  # Django accepts an unmasked 32-char secret
-        self.cookie = f"sessionid={session_key}; csrftoken={self.csrf}"
+        self.cookie = f"{COOKIE_NAMES['session']}={session_key}; {COOKIE_NAMES['csrf']}={self.csrf}"
         self.doctor_ids = doctor_ids
         self.random = random.Random(seed)
         self.booked: list[str] = []

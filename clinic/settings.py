@@ -340,6 +340,14 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
+# Rendered fragments whose cache key names everything they show (the week of free times:
+# appointments.free_times.FreeWeek.fingerprint), so that a copy in each process's memory
+# can never be stale: a changed week has another key. No query, no network.
+CACHES["fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "fragments",
+    "OPTIONS": {"MAX_ENTRIES": 2_000},
+}
 
 # django-q2: the ORM broker by default, so a queued task commits with the booking that
 # queued it; Redis when REDIS_URL is set. docs/operations.md explains each number.

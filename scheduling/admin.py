@@ -33,6 +33,7 @@ from scheduling.models import (
     Weekday,
     WeeklyAvailability,
 )
+from scheduling.services import bump_availability_version
 
 
 @cache
@@ -228,6 +229,12 @@ class DoctorAdmin(admin.ModelAdmin[Doctor]):
         doctors: QuerySet[Doctor] = super().get_queryset(request)
         return doctors.prefetch_related("appointment_types")
 
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        # The inlines are the doctor's types and hours: their cached free times go stale
+        # (in the admin's transaction, like the inlines' writes).
+        super().save_related(request, form, formsets, change)
+        bump_availability_version(doctor_id=form.instance.pk)
+
     @admin.display(description="Appointment types")
     def appointment_type_names(self, doctor: Doctor) -> str:
         return ", ".join(str(kind) for kind in doctor.appointment_types.all() if kind.is_active)
@@ -240,6 +247,12 @@ class AppointmentTypeAdmin(admin.ModelAdmin[AppointmentType]):
     list_select_related = ("doctor",)
     search_fields = ("name", "doctor__name")
     autocomplete_fields = ("doctor",)
+
+    def save_model(
+        self, request: HttpRequest, obj: AppointmentType, form: Any, change: bool
+    ) -> None:
+        super().save_model(request, obj, form, change)
+        bump_availability_version(doctor_id=obj.doctor_id)
 
     def get_readonly_fields(self, request: HttpRequest, obj: AppointmentType | None = None) -> Any:
         # Moving a type to another doctor would move its booked appointments' meaning too.
@@ -260,6 +273,24 @@ class DoctorHoursAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-hist
     list_select_related: tuple[str, ...] = ("doctor", "doctor__clinic")
     search_fields: tuple[str, ...] = ("doctor__name",)
     autocomplete_fields: tuple[str, ...] = ("doctor",)
+
+    # Each write of hours here makes the doctor's cached free times stale, in the
+    # admin's transaction (the services do the same: scheduling.services._lock_doctor).
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        bump_availability_version(doctor_id=obj.doctor_id)
+        if change and "doctor" in form.changed_data and form.initial.get("doctor"):
+            bump_availability_version(doctor_id=form.initial["doctor"])
+
+    def delete_model(self, request: HttpRequest, obj: Any) -> None:
+        super().delete_model(request, obj)
+        bump_availability_version(doctor_id=obj.doctor_id)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> None:
+        doctor_ids = set(queryset.values_list("doctor_id", flat=True))
+        super().delete_queryset(request, queryset)
+        for doctor_id in doctor_ids:
+            bump_availability_version(doctor_id=doctor_id)
 
 
 @admin.register(WeeklyAvailability)

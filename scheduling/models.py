@@ -149,6 +149,12 @@ class Doctor(models.Model):
         related_name="doctor",
         help_text="The doctor's own login, if they have one.",
     )
+    # Bumped in the same transaction as every change of what is free with this doctor:
+    # a booking, cancel, reschedule or attendance change (appointments.services) and
+    # every change of hours, time off or types (scheduling.services, the admin). Cached
+    # free times are keyed by it (appointments.free_times), so the next request after a
+    # commit, by anyone, reads the new version from this row and misses the old entry.
+    availability_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["name"]

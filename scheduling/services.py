@@ -8,6 +8,7 @@ is listed for staff to resolve (``selectors.availability_conflicts``), never can
 
 import datetime as dt
 
+from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -60,8 +61,20 @@ def describe_interval(weekday: int, start_time: dt.time, end_time: dt.time) -> s
 def _lock_doctor(doctor: Doctor) -> Doctor:
     # One lock per doctor serialises every change of their hours and types, so two staff
     # editing at once cannot both pass the overlap (or last-active-type) check. It is also
-    # the lock bookings take, so a booking never reads hours half-changed.
-    return locking.lock_one(Doctor.objects.select_related("clinic").filter(pk=doctor.pk))
+    # the lock bookings take, so a booking never reads hours half-changed. Every caller
+    # changes the doctor's hours or types, so this is where their cached free times are
+    # invalidated, in the change's transaction.
+    locked = locking.lock_one(Doctor.objects.select_related("clinic").filter(pk=doctor.pk))
+    bump_availability_version(doctor_id=locked.pk)
+    return locked
+
+
+def bump_availability_version(*, doctor_id: int) -> None:
+    """Mark every cached free time of the doctor stale (``Doctor.availability_version``).
+    Call inside the transaction of the change, holding the doctor's row lock: the
+    UPDATE takes that row's lock, and taking it here rather than in the lock order
+    could deadlock."""
+    Doctor.objects.filter(pk=doctor_id).update(availability_version=F("availability_version") + 1)
 
 
 def _check_interval(

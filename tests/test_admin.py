@@ -504,3 +504,20 @@ def test_the_patient_admin_finds_a_phone_number_however_it_is_typed(admin):
 
     assert patient.user.email in response.content.decode()
     assert "other@example.com" not in response.content.decode()
+
+
+def test_hours_changed_in_the_admin_make_the_cached_free_times_stale(admin):
+    doctor = make_doctor()
+    before = Doctor.objects.get(pk=doctor.pk).availability_version
+
+    response = admin.post(
+        reverse("admin:scheduling_timeoff_add"),
+        {"doctor": doctor.pk, "start_date": "2026-04-01", "end_date": "2026-04-03", "reason": ""},
+    )
+    assert response.status_code == 302
+    added = Doctor.objects.get(pk=doctor.pk).availability_version
+    admin.post(
+        reverse("admin:scheduling_timeoff_delete", args=[TimeOff.objects.get().pk]), {"post": "yes"}
+    )
+
+    assert before < added < Doctor.objects.get(pk=doctor.pk).availability_version
