@@ -24,7 +24,7 @@ from rest_framework.views import APIView
 
 from accounts.models import Patient, User
 from accounts.selectors import patient_of
-from appointments import free_times, selectors, services, staff_selectors
+from appointments import free_times, search, selectors, services, staff_selectors
 from appointments.forms import REASON_MAX_LENGTH
 from appointments.models import Appointment, AppointmentQuerySet, Status
 from clinic.api.fields import (
@@ -47,6 +47,7 @@ from scheduling.api import (
     DateRangeSerializer,
     TimeOffQuerySerializer,
     TimeOffSerializer,
+    language_field,
 )
 from scheduling.models import AppointmentType, Clinic, Doctor, Weekday
 from scheduling.selectors import (
@@ -265,6 +266,111 @@ class DoctorAvailability(APIView):
             doctor=doctor, appointment_type=chosen, first_day=first, last_day=last
         )
         return Response([slot_data(slot.start, slot.end, doctor.clinic) for slot in slots])
+
+
+# --- Search across doctors ---------------------------------------------------------------
+
+
+class SlotSearchQuerySerializer(serializers.Serializer[Any]):
+    """``?specialty=&clinic=&language=&type_name=&from=&to=``: the dates are each
+    clinic's local dates, both included."""
+
+    specialty = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    clinic = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**53, help_text="Clinic id."
+    )
+    language = language_field()
+    type_name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Appointment type name (any case), e.g. `Consultation`; default each "
+        "doctor's first type.",
+    )
+    locals()["from"] = LocalDateField(
+        required=False, help_text="First local date; default today in each clinic's zone."
+    )
+    to = LocalDateField(
+        required=False,
+        help_text=f"Last local date, included; default {search.DEFAULT_SEARCH_DAYS - 1} days "
+        f"after `from`. At most {search.MAX_SEARCH_DAYS} days in all.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        first = attrs.get("from")
+        last = attrs.get("to")
+        # Without `from`, "today" differs by clinic; UTC's date is within a day of each.
+        since = first or timezone.now().date()
+        if last is not None and last < since:
+            where = "`from`" if first else "`from` (today, when not given)"
+            raise serializers.ValidationError({"to": f"`to` cannot be before {where}."})
+        if last is not None and (last - since).days >= search.MAX_SEARCH_DAYS:
+            raise serializers.ValidationError(
+                {"to": f"Ask for at most {search.MAX_SEARCH_DAYS} days at a time."}
+            )
+        return attrs
+
+
+class SearchDoctorSerializer(NamedSerializer):
+    specialty = serializers.CharField()
+    clinic = serializers.IntegerField(help_text="Clinic id.")
+
+
+class FoundTimeSerializer(serializers.Serializer[search.FoundTime]):
+    doctor = SearchDoctorSerializer()
+    appointment_type = TypeRefSerializer()
+    start = serializers.CharField(help_text="ISO 8601 with the clinic's UTC offset.")
+    end = serializers.CharField(help_text="ISO 8601 with the clinic's UTC offset.")
+
+    def to_representation(self, instance: search.FoundTime) -> dict[str, Any]:
+        doctor, kind = instance.doctor, instance.appointment_type
+        return {
+            "doctor": {
+                "id": doctor.pk,
+                "name": doctor.name,
+                "specialty": doctor.specialty,
+                "clinic": doctor.clinic_id,
+            },
+            "appointment_type": {
+                "id": kind.pk,
+                "name": kind.name,
+                "duration_minutes": int(kind.duration.total_seconds() // 60),
+            },
+            **slot_data(instance.start, instance.end, doctor.clinic),
+        }
+
+
+class SlotSearch(generics.ListAPIView[Any]):  # not models: found times, paged as a list
+    permission_classes = (AllowAny,)
+    serializer_class = FoundTimeSerializer
+
+    def get_queryset(self) -> list[search.FoundTime]:  # type: ignore[override]
+        query = SlotSearchQuerySerializer(data=self.request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        return search.search_free_times(
+            specialty=data.get("specialty", "").strip(),
+            clinic_id=data.get("clinic"),
+            language=data.get("language", ""),
+            type_name=data.get("type_name", "").strip(),
+            first_day=data.get("from"),
+            last_day=data.get("to"),
+        )
+
+    @extend_schema(
+        operation_id="slots_search",
+        parameters=[SlotSearchQuerySerializer],
+        tags=["doctors"],
+        summary="Soonest free times across doctors",
+        description=(
+            "The free times of every bookable doctor who fits, soonest first, over at "
+            f"most {search.MAX_SEARCH_DAYS} local dates, within each clinic's booking "
+            f"window; the first {search.MAX_RESULTS} at most. Book one with "
+            "`POST /api/v1/appointments`."
+        ),
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
 
 
 # --- Reads ------------------------------------------------------------------------------

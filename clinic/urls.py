@@ -26,6 +26,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("clinics", scheduling_api.ClinicList.as_view()),
     path("doctors", scheduling_api.DoctorList.as_view()),
     path("doctors/<int:pk>", scheduling_api.DoctorDetail.as_view()),
+    path("slots", appointments_api.SlotSearch.as_view()),
     path("doctors/<int:pk>/availability", appointments_api.DoctorAvailability.as_view()),
     path("doctors/<int:pk>/weekly-availability", appointments_api.WeeklyHoursView.as_view()),
     path("doctors/<int:pk>/time-off", appointments_api.TimeOffList.as_view()),

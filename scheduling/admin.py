@@ -17,11 +17,13 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin import UserAdmin
 from accounts.models import User
 from scheduling.availability import WeeklyHours, first_overlap
+from scheduling.languages import join_languages, language_choices
 from scheduling.models import (
     AppointmentType,
     Clinic,
@@ -215,14 +217,46 @@ class ExtraHoursInline(admin.TabularInline[ExtraHours, Doctor]):
     extra = 0
 
 
+class DoctorAdminForm(forms.ModelForm[Doctor]):
+    """Languages as ticks of ISO 639-1 languages, stored as "de,en" on the doctor."""
+
+    languages = forms.MultipleChoiceField(
+        label=_("Languages spoken"),
+        required=False,
+        choices=language_choices,
+        widget=forms.SelectMultiple(attrs={"size": 8}),
+        help_text=_("Hold Ctrl (Cmd on a Mac) to choose several."),
+    )
+
+    class Meta:
+        model = Doctor
+        fields = ("clinic", "name", "specialty", "bio", "languages", "is_active", "user")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.instance.pk and not self.is_bound:
+            self.initial["languages"] = self.instance.language_codes
+
+    def clean_languages(self) -> str:
+        return join_languages(self.cleaned_data["languages"])
+
+
 @admin.register(Doctor)
 class DoctorAdmin(admin.ModelAdmin[Doctor]):
-    list_display = ("name", "clinic", "specialty", "is_active", "appointment_type_names")
+    form = DoctorAdminForm
+    list_display = (
+        "name",
+        "clinic",
+        "specialty",
+        "languages",
+        "is_active",
+        "appointment_type_names",
+    )
     list_filter = ("is_active", "clinic", "specialty")
     list_select_related = ("clinic",)
     search_fields = ("name", "specialty", "clinic__name")
     autocomplete_fields = ("clinic", "user")
-    fields = ("clinic", "name", "specialty", "bio", "is_active", "user")
+    fields = ("clinic", "name", "specialty", "bio", "languages", "is_active", "user")
     inlines = (AppointmentTypeInline, WeeklyAvailabilityInline, TimeOffInline, ExtraHoursInline)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Doctor]:

@@ -21,6 +21,7 @@ from accounts.models import User
 from clinic.api.fields import LocalDateField, WallClockTimeField
 from clinic.api.permissions import IsStaff
 from scheduling import selectors, services
+from scheduling.languages import language_names
 from scheduling.models import AppointmentType, Clinic, Doctor, TimeOff
 
 MAX_RANGE_DAYS = 31
@@ -78,6 +79,12 @@ class AppointmentTypeSerializer(serializers.ModelSerializer[AppointmentType]):
 
 class DoctorSerializer(serializers.ModelSerializer[Doctor]):
     clinic = serializers.PrimaryKeyRelatedField[Clinic](read_only=True)
+    languages = serializers.ListField(
+        source="language_codes",
+        child=serializers.CharField(),
+        read_only=True,
+        help_text='ISO 639-1 codes of the languages the doctor speaks, e.g. ["de", "en"].',
+    )
     appointment_types = AppointmentTypeSerializer(
         source="active_types",
         many=True,
@@ -87,7 +94,7 @@ class DoctorSerializer(serializers.ModelSerializer[Doctor]):
 
     class Meta:
         model = Doctor
-        fields = ["id", "name", "specialty", "bio", "clinic", "appointment_types"]
+        fields = ["id", "name", "specialty", "bio", "languages", "clinic", "appointment_types"]
 
 
 class DateRangeSerializer(serializers.Serializer[Any]):
@@ -124,9 +131,19 @@ class DateRangeSerializer(serializers.Serializer[Any]):
         return self.validated_data["from"], self.validated_data["to"]
 
 
+def language_field(**kwargs: Any) -> serializers.ChoiceField:
+    return serializers.ChoiceField(
+        choices=[(code, code) for code in language_names()],
+        required=False,
+        help_text="An ISO 639-1 code: only doctors who speak it.",
+        **kwargs,
+    )
+
+
 class DoctorQuerySerializer(serializers.Serializer[Any]):
     clinic = serializers.IntegerField(required=False, min_value=1, max_value=2**53)
     specialty = serializers.CharField(required=False, max_length=100)
+    language = language_field()
     search = serializers.CharField(
         required=False, allow_blank=True, max_length=100, help_text="Part of the name."
     )
@@ -177,6 +194,7 @@ class DoctorList(generics.ListAPIView[Doctor]):
         doctors = selectors.find_doctors(
             name=query.validated_data.get("search", "").strip(),
             specialty=query.validated_data.get("specialty", "").strip(),
+            language=query.validated_data.get("language", ""),
         )
         if clinic := query.validated_data.get("clinic"):
             doctors = doctors.filter(clinic_id=clinic)

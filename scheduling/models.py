@@ -8,6 +8,7 @@ UTC instants only when availability is computed (``scheduling.availability``).
 import datetime as dt
 import zoneinfo
 from functools import cache
+from typing import Any
 
 import phonenumbers
 from django.conf import settings
@@ -15,11 +16,13 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from clinic.encryption import EncryptedCharField
 from scheduling.availability import WeeklyHours, first_overlap
+from scheduling.languages import language_name, parse_languages, validate_languages
 
 # Time off lasts at most a year: a longer period is almost surely a typo (2062 for 2026),
 # and would hide the doctor. Another period can follow it.
@@ -135,12 +138,30 @@ class StaffMembership(models.Model):
         return f"{self.user} at {self.clinic} ({self.get_role_display()})"
 
 
+def sort_name_of(name: str) -> str:
+    """The surname first ("Dr. Anna Weber" -> "weber dr. anna weber"), casefolded; a
+    trailing "(2)" that tells two namesakes apart is not a surname."""
+    words = [word for word in name.split() if not (word.startswith("(") and word.endswith(")"))]
+    surname = words[-1] if words else ""
+    return f"{surname} {name}".casefold()[:220]
+
+
 class Doctor(models.Model):
     clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="doctors")
     name = models.CharField(max_length=200)
     specialty = models.CharField(max_length=100, blank=True)
     bio = models.TextField(blank=True)
+    languages = models.CharField(
+        _("languages spoken"),
+        max_length=200,
+        blank=True,
+        validators=[validate_languages],
+        help_text=_("ISO 639-1 codes separated by commas, e.g. de,en,tr."),
+    )
     is_active = models.BooleanField(default=True, help_text="Inactive doctors cannot be booked.")
+    # Lists sort by surname: "Weber Dr. Anna Weber", kept by save() (and seed_demo's bulk
+    # create) from the name, so patients scan doctors as a phone book lists them.
+    sort_name = models.CharField(max_length=220, editable=False, default="")
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -157,11 +178,29 @@ class Doctor(models.Model):
     availability_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     class Meta:
-        ordering = ["name"]
-        indexes = [models.Index(fields=["clinic", "is_active", "name"])]
+        ordering = ["sort_name", "pk"]
+        indexes = [
+            models.Index(fields=["clinic", "is_active", "name"]),
+            models.Index(fields=["is_active", "sort_name"], name="doctor_active_sort_name"),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.sort_name = sort_name_of(self.name)
+        if "update_fields" in kwargs and kwargs["update_fields"] is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "sort_name"}
+        super().save(*args, **kwargs)
+
+    @property
+    def language_codes(self) -> list[str]:
+        return parse_languages(self.languages)
+
+    @property
+    def spoken_languages(self) -> list[tuple[str, Promise | str]]:
+        """(code, name) of each language the doctor speaks, for the pages."""
+        return [(code, language_name(code)) for code in self.language_codes]
 
 
 class AppointmentType(models.Model):

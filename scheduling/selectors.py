@@ -14,9 +14,16 @@ from django.contrib.auth.models import AnonymousUser
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.functional import Promise
 
 from accounts.models import User
 from scheduling.availability import BookingWindow, DateHours, DoctorHours, LocalPeriod, WeeklyHours
+from scheduling.languages import (
+    language_name,
+    language_names,
+    parse_languages,
+    spoken_language_filter,
+)
 from scheduling.models import (
     AppointmentType,
     Clinic,
@@ -162,9 +169,12 @@ def active_types(doctor: Doctor) -> list[AppointmentType]:
     return prefetched
 
 
-def find_doctors(*, name: str = "", specialty: str = "", clinic_slug: str = "") -> QuerySet[Doctor]:
+def find_doctors(
+    *, name: str = "", specialty: str = "", clinic_slug: str = "", language: str = ""
+) -> QuerySet[Doctor]:
     """Bookable doctors whose name contains ``name``, of ``specialty``, in the clinic
-    ``clinic_slug``; an empty argument does not filter."""
+    ``clinic_slug``, who speak ``language`` (an ISO 639-1 code; an unknown one finds
+    nobody), by surname; an empty argument does not filter."""
     doctors = bookable_doctors()
     if name:
         doctors = doctors.filter(name__icontains=name)
@@ -172,7 +182,24 @@ def find_doctors(*, name: str = "", specialty: str = "", clinic_slug: str = "") 
         doctors = doctors.filter(specialty=specialty)
     if clinic_slug:
         doctors = doctors.filter(clinic__slug=clinic_slug)
-    return doctors.order_by("name", "pk")
+    if language:
+        if language not in language_names():
+            return doctors.none()
+        doctors = doctors.filter(spoken_language_filter(language))
+    return doctors.order_by("sort_name", "pk")
+
+
+def spoken_languages() -> list[tuple[str, Promise | str]]:
+    """(code, name) of the languages active doctors speak, by name, for the search form."""
+    codes: set[str] = set()
+    for value in (
+        Doctor.objects.filter(is_active=True)
+        .exclude(languages="")
+        .values_list("languages", flat=True)
+        .distinct()
+    ):
+        codes.update(parse_languages(value))
+    return sorted(((code, language_name(code)) for code in codes), key=lambda pair: str(pair[1]))
 
 
 def specialties() -> list[str]:

@@ -84,7 +84,8 @@ def test_doctors_can_be_filtered_by_clinic(anonymous):
     make_doctor(mitte, name="Dr. Anna Weber")
     make_doctor(kreuzberg, name="Dr. Bernd Koch")
 
-    assert names(anonymous.get("/api/v1/doctors")) == ["Dr. Anna Weber", "Dr. Bernd Koch"]
+    # By surname: Koch before Weber.
+    assert names(anonymous.get("/api/v1/doctors")) == ["Dr. Bernd Koch", "Dr. Anna Weber"]
     assert names(anonymous.get(f"/api/v1/doctors?clinic={mitte.pk}")) == ["Dr. Anna Weber"]
     assert names(anonymous.get(f"/api/v1/doctors?clinic={kreuzberg.pk}")) == ["Dr. Bernd Koch"]
 
@@ -117,7 +118,7 @@ def test_an_empty_or_blank_search_finds_every_doctor(anonymous, search):
 
     found = names(anonymous.get(f"/api/v1/doctors?search={search}"))
 
-    assert found == ["Dr. Anna Weber", "Dr. Bernd Koch"]
+    assert found == ["Dr. Bernd Koch", "Dr. Anna Weber"]
 
 
 def test_the_filters_combine(anonymous):
@@ -156,12 +157,12 @@ def test_doctors_come_a_page_at_a_time(anonymous):
 
     first = anonymous.get("/api/v1/doctors?page_size=1")
 
-    assert names(first) == ["Dr. Anna Weber"]
+    assert names(first) == ["Dr. Bernd Koch"]  # by surname
     assert first.json()["count"] == 2
     assert first.json()["previous"] is None
     assert "page=2" in first.json()["next"]
     second = anonymous.get(first.json()["next"])
-    assert names(second) == ["Dr. Bernd Koch"]
+    assert names(second) == ["Dr. Anna Weber"]
     assert second.json()["next"] is None
     assert second.json()["previous"] is not None
 
@@ -189,6 +190,7 @@ def test_a_doctor_shows_their_active_appointment_types_shortest_first(anonymous)
         "name": "Dr. Anna Weber",
         "specialty": "Dermatology",
         "bio": "Skin.",
+        "languages": [],
         "clinic": clinic.pk,
         "appointment_types": [
             {"id": short_visit.pk, "name": "Follow-up", "duration_minutes": 15},

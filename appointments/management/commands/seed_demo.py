@@ -40,6 +40,7 @@ from scheduling.availability import (
     WeeklyHours,
     free_slots,
 )
+from scheduling.languages import join_languages, parse_languages
 from scheduling.models import (
     AppointmentType,
     Clinic,
@@ -49,6 +50,7 @@ from scheduling.models import (
     StaffRole,
     TimeOff,
     WeeklyAvailability,
+    sort_name_of,
 )
 from scheduling.selectors import local_day_bounds
 
@@ -79,7 +81,7 @@ class ClinicPreset:
     phone: str
     email: str
     phone_pattern: str  # patients' numbers, "#" is a random digit; fictional ranges
-    languages: str
+    languages: str  # ISO 639-1 codes, as Doctor.languages stores them
     first_names: Sequence[str]
     last_names: Sequence[str]
 
@@ -94,7 +96,7 @@ CLINIC_PRESETS = (
         phone="+49 30 2589 4410",
         email="praxis@lindenhof.example.com",
         phone_pattern="+49 15# ########",
-        languages="German and English",
+        languages="de,en",
         first_names=words(
             """
             Anna Lukas Sophie Jonas Marie Felix Lea Paul Hannah Maximilian Laura Elias Katharina
@@ -119,7 +121,7 @@ CLINIC_PRESETS = (
         phone="+1 212 555 0142",
         email="frontdesk@hudsonfamily.example.com",
         phone_pattern="+1 917 555 ####",
-        languages="English and Spanish",
+        languages="en,es",
         first_names=words(
             """
             Emily Michael Sarah David Jessica Daniel Olivia James Priya Carlos Grace Andre Sofia
@@ -142,7 +144,7 @@ CLINIC_PRESETS = (
         phone="+81 3 5555 0123",
         email="info@sakura-clinic.example.com",
         phone_pattern="+81 90 #### ####",
-        languages="Japanese and English",
+        languages="ja,en",
         first_names=words(
             """
             Yui Haruto Sakura Ren Aoi Sota Hina Yuto Mei Riku Akari Kaito Yuna Takumi Hana Daiki
@@ -164,7 +166,7 @@ CLINIC_PRESETS = (
         phone="+44 20 7946 0321",
         email="reception@thamesmedical.example.com",
         phone_pattern="+44 7700 900###",
-        languages="English and French",
+        languages="en,fr",
         first_names=words(
             """
             Oliver Amelia George Isla Harry Ava Jack Mia Noah Freya Arjun Aisha Charlie Poppy Kwame
@@ -187,7 +189,7 @@ CLINIC_PRESETS = (
         phone="+61 2 5550 1234",
         email="hello@harbourside.example.com",
         phone_pattern="+61 491 570 ###",
-        languages="English and Mandarin",
+        languages="en,zh",
         first_names=words(
             """
             Charlotte William Chloe Lachlan Zoe Thomas Ruby Cooper Isabella Jack Matilda Liam Wei
@@ -569,9 +571,21 @@ def new_doctor(
     bio = (
         f"{name} studied medicine in {rng.choice(MEDICAL_SCHOOLS)} and has worked in "
         f"{specialty.lower()} for {rng.randint(4, 30)} years, with a particular interest in "
-        f"{interest}. Speaks {preset.languages}."
+        f"{interest}."
     )
-    return Doctor(clinic=clinic, name=name, specialty=specialty, bio=bio)
+    # The clinic's languages, and now and then one more that patients often ask for.
+    codes = parse_languages(preset.languages)
+    if rng.random() < 0.3:
+        codes.append(rng.choice(["tr", "ar", "pl", "ru", "it", "uk"]))
+    # bulk_create skips save(), which keeps sort_name.
+    return Doctor(
+        clinic=clinic,
+        name=name,
+        specialty=specialty,
+        bio=bio,
+        languages=join_languages(codes),
+        sort_name=sort_name_of(name),
+    )
 
 
 def unique_doctor_name(preset: ClinicPreset, used_names: set[str], rng: random.Random) -> str:
