@@ -7,6 +7,7 @@ from appointments import views
 app_name = "appointments"
 
 urlpatterns = [
+    path("search/", views.search, name="search"),
     path("doctors/", views.doctor_list, name="doctors"),
     path("doctors/<int:doctor_id>/", views.doctor_detail, name="doctor"),
     path("appointments/", views.appointment_list, name="list"),

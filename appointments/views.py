@@ -25,6 +25,7 @@ from django_htmx.http import HttpResponseClientRedirect
 from accounts.decorators import current_patient, patient_required
 from accounts.models import User
 from appointments import feeds, free_times, selectors
+from appointments import search as free_time_search
 from appointments.calendar import appointment_calendar, doctor_feed
 from appointments.exceptions import (
     ChangeWindowClosed,
@@ -36,6 +37,7 @@ from appointments.forms import (
     BookingQueryForm,
     CancelForm,
     RescheduleForm,
+    SearchForm,
     WeekForm,
     new_booking_key,
 )
@@ -53,14 +55,19 @@ NEXT_FREE_DAYS = 14
 # Doctors per page of the list: a screenful on a phone, and it bounds the availability
 # work of one request whatever the size of the clinic.
 DOCTORS_PER_PAGE = 12
+# The search page: the first 200 times of 31 days from the date (or from today), 20 a page.
+SEARCH_DAYS = dt.timedelta(days=30)
+SEARCH_RESULTS = 200
+SEARCH_PER_PAGE = 20
 
 
 def doctor_list(request: HtmxHttpRequest) -> HttpResponse:
     name = request.GET.get("q", "").strip()[:100]
     specialty = request.GET.get("specialty", "")
     clinic_slug = request.GET.get("clinic", "")
+    language = request.GET.get("language", "")
     doctors = scheduling_selectors.find_doctors(
-        name=name, specialty=specialty, clinic_slug=clinic_slug
+        name=name, specialty=specialty, clinic_slug=clinic_slug, language=language
     )
     page = Paginator(doctors, DOCTORS_PER_PAGE).get_page(request.GET.get("page"))
     next_free = free_times.next_free_slots(list(page), days=NEXT_FREE_DAYS)
@@ -78,14 +85,66 @@ def doctor_list(request: HtmxHttpRequest) -> HttpResponse:
             ),
             "clinics": list(Clinic.objects.all()),
             "specialties": scheduling_selectors.specialties(),
+            "languages": scheduling_selectors.spoken_languages(),
             "q": name,
             "specialty": specialty,
+            "language": language,
             "clinic_slug": clinic_slug,
-            "searched": bool(name or specialty or clinic_slug),
+            "searched": bool(name or specialty or clinic_slug or language),
             "days": NEXT_FREE_DAYS,
             # Where to look for a doctor with nothing free in those days.
             "later": timezone.now().date() + dt.timedelta(days=NEXT_FREE_DAYS),
         },
+    )
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def search(request: HtmxHttpRequest) -> HttpResponse:
+    """The soonest free times across doctors, or those from a chosen date: a GET form
+    that works without JavaScript; with htmx a change swaps only the results."""
+    clinics = list(Clinic.objects.all())
+    form = SearchForm(
+        request.GET or None,
+        specialties=scheduling_selectors.specialties(),
+        languages=scheduling_selectors.spoken_languages(),
+        clinics=[(clinic.slug, clinic.name) for clinic in clinics],
+        type_names=free_time_search.appointment_type_names(),
+    )
+    found: list[free_time_search.FoundTime] = []
+    status = 200
+    if form.is_bound and not form.is_valid():
+        status = 400
+    else:
+        wanted = form.cleaned_data if form.is_bound else {}
+        first_day = wanted.get("date")
+        found = free_time_search.search_free_times(
+            specialty=wanted.get("specialty", ""),
+            clinic_slug=wanted.get("clinic", ""),
+            language=wanted.get("language", ""),
+            type_name=wanted.get("type_name", ""),
+            first_day=first_day,
+            last_day=first_day + SEARCH_DAYS if first_day else None,
+            limit=SEARCH_RESULTS,
+        )
+    page = Paginator(found, SEARCH_PER_PAGE).get_page(request.GET.get("page"))
+    template_name = "appointments/search.html"
+    if wants_fragment(request):
+        template_name += "#search-results"
+    response = render(
+        request,
+        template_name,
+        {
+            "form": form,
+            "page": page,
+            "results": [(each, booking_url(each.doctor, each.appointment_type)) for each in page],
+            "several_clinics": len(clinics) > 1,
+            "search_results": SEARCH_RESULTS,
+            "page_query": urlencode(
+                {key: str(value) for key, value in request.GET.items() if key != "page" and value}
+            ),
+        },
+        status=status,
     )
     patch_vary_headers(response, ["HX-Request"])
     return response

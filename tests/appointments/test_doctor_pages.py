@@ -207,18 +207,18 @@ def test_the_list_takes_the_same_few_queries_however_many_doctors_there_are(
         make_type(doctor, 15, "Follow-up")
     book(make_patient(), first, local(berlin, 2026, 3, 4, 11))
 
-    # Clinics, specialties, the count and one page of doctors with their clinics, their
-    # types, the cached next free times (one get_many); none cached yet: weekly hours,
-    # extra hours, time off and appointments, then one set_many (a count and one upsert,
-    # in a savepoint here, inside the test's transaction); the header's clinic name
-    # (scheduling/context_processors.py).
-    with django_assert_max_num_queries(15):
+    # Clinics, specialties, the languages spoken, the count and one page of doctors with
+    # their clinics, their types, the cached next free times (one get_many); none cached
+    # yet: weekly hours, extra hours, time off and appointments, then one set_many (a
+    # count and one upsert, in a savepoint here, inside the test's transaction); the
+    # header's clinic name (scheduling/context_processors.py).
+    with django_assert_max_num_queries(16):
         page = doctors_page(client)
     # The same page again: every doctor's next free time comes from the cache.
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(8):
         doctors_page(client)
 
-    assert len(two_doctors) == 15
+    assert len(two_doctors) == 16
     assert page.count('class="doctor-card"') == 12
     assert "14 doctors" in page
 
