@@ -9,7 +9,6 @@ import uuid
 from typing import Any
 
 from django import forms
-from django.utils.translation import gettext_lazy as _
 
 from clinic.dates import validate_date_in_range, validate_instant_in_range
 
@@ -101,44 +100,3 @@ class WeekForm(forms.Form):
         input_formats=["%Y-%m-%d"],
         error_messages={"invalid": "Give the week as a date, e.g. 2026-03-09."},
     )
-
-
-class SearchForm(forms.Form):
-    """The search across doctors (``/search/``): every field optional; an empty date
-    means "soonest" (from today). The choices are the active doctors' own (the view
-    passes them), so a link with a specialty that no longer exists is a form error."""
-
-    specialty = forms.ChoiceField(label=_("Specialty"), required=False)
-    language = forms.ChoiceField(label=_("Language spoken"), required=False)
-    clinic = forms.ChoiceField(label=_("Clinic"), required=False)
-    type_name = forms.ChoiceField(label=_("Appointment type"), required=False)
-    date = forms.DateField(
-        label=_("From"),
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        validators=[validate_date_in_range],
-        help_text=_("Empty: the soonest times."),
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": _("Give the date as year-month-day, e.g. 2026-03-09.")},
-    )
-
-    def __init__(
-        self,
-        *args: Any,
-        specialties: list[str],
-        languages: list[tuple[str, Any]],
-        clinics: list[tuple[str, str]],
-        type_names: list[str],
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(*args, **kwargs)
-        choice_fields = {
-            "specialty": (_("All specialties"), [(name, name) for name in specialties]),
-            "language": (_("Any language"), languages),
-            "clinic": (_("All clinics"), clinics),
-            "type_name": (_("Each doctor's default"), [(name, name) for name in type_names]),
-        }
-        for name, (empty_label, choices) in choice_fields.items():
-            field = self.fields[name]
-            assert isinstance(field, forms.ChoiceField)
-            field.choices = [("", empty_label), *choices]

@@ -61,18 +61,6 @@ def offered_type(doctor: Doctor, type_name: str = "") -> AppointmentType | None:
     return next((kind for kind in types if kind.name.casefold() == wanted), None)
 
 
-def appointment_type_names() -> list[str]:
-    """The names of the active types of active doctors, for the search form."""
-    return sorted(
-        set(
-            AppointmentType.objects.filter(is_active=True, doctor__is_active=True)
-            .values_list("name", flat=True)
-            .distinct()
-        ),
-        key=str.casefold,
-    )
-
-
 def search_free_times(
     *,
     specialty: str = "",

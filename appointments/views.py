@@ -37,7 +37,6 @@ from appointments.forms import (
     BookingQueryForm,
     CancelForm,
     RescheduleForm,
-    SearchForm,
     WeekForm,
     new_booking_key,
 )
@@ -47,6 +46,7 @@ from clinic.errors import DomainError
 from clinic.htmx import HtmxHttpRequest, wants_fragment
 from clinic.local_time import local_format
 from scheduling import selectors as scheduling_selectors
+from scheduling.forms import search_form
 from scheduling.models import AppointmentType, Clinic, Doctor
 
 LOCAL_TIME_FORMAT = "l j F Y, H:i T"  # Monday 9 March 2026, 10:00 CET
@@ -104,13 +104,7 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     """The soonest free times across doctors, or those from a chosen date: a GET form
     that works without JavaScript; with htmx a change swaps only the results."""
     clinics = list(Clinic.objects.all())
-    form = SearchForm(
-        request.GET or None,
-        specialties=scheduling_selectors.specialties(),
-        languages=scheduling_selectors.spoken_languages(),
-        clinics=[(clinic.slug, clinic.name) for clinic in clinics],
-        type_names=free_time_search.appointment_type_names(),
-    )
+    form = search_form(request.GET, clinics=clinics)
     found: list[free_time_search.FoundTime] = []
     status = 200
     if form.is_bound and not form.is_valid():

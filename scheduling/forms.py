@@ -1,12 +1,16 @@
-"""Forms of the staff availability page; the rules they check live in scheduling.services."""
+"""Forms of the staff availability page (the rules they check live in
+scheduling.services), and the search across doctors' filters (the home page and /search/)."""
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from clinic.dates import validate_date_in_range
-from scheduling.models import Weekday
+from scheduling import selectors
+from scheduling.models import Clinic, Weekday
 
 
 def _end_after_start(form: forms.Form, cleaned: dict[str, Any]) -> None:
@@ -97,3 +101,56 @@ class ExtraHoursForm(forms.Form):
 class AppointmentTypeForm(forms.Form):
     name = forms.CharField(max_length=100)
     duration = forms.IntegerField(label="Duration (minutes)", min_value=5, max_value=12 * 60)
+
+
+class SearchForm(forms.Form):
+    """The search across doctors (``/search/``): every field optional; an empty date
+    means "soonest" (from today). The choices are the active doctors' own (the view
+    passes them), so a link with a specialty that no longer exists is a form error."""
+
+    specialty = forms.ChoiceField(label=_("Specialty"), required=False)
+    language = forms.ChoiceField(label=_("Language spoken"), required=False)
+    clinic = forms.ChoiceField(label=_("Clinic"), required=False)
+    type_name = forms.ChoiceField(label=_("Appointment type"), required=False)
+    date = forms.DateField(
+        label=_("From"),
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        validators=[validate_date_in_range],
+        help_text=_("Empty: the soonest times."),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Give the date as year-month-day, e.g. 2026-03-09.")},
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        specialties: list[str],
+        languages: list[tuple[str, Any]],
+        clinics: list[tuple[str, str]],
+        type_names: list[str],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        choice_fields = {
+            "specialty": (_("All specialties"), [(name, name) for name in specialties]),
+            "language": (_("Any language"), languages),
+            "clinic": (_("All clinics"), clinics),
+            "type_name": (_("Each doctor's default"), [(name, name) for name in type_names]),
+        }
+        for name, (empty_label, choices) in choice_fields.items():
+            field = self.fields[name]
+            assert isinstance(field, forms.ChoiceField)
+            field.choices = [("", empty_label), *choices]
+
+
+def search_form(data: Any = None, *, clinics: Sequence[Clinic] | None = None) -> SearchForm:
+    """The search form with the active doctors' specialties, languages and types."""
+    clinics = list(Clinic.objects.all()) if clinics is None else clinics
+    return SearchForm(
+        data or None,
+        specialties=selectors.specialties(),
+        languages=selectors.spoken_languages(),
+        clinics=[(clinic.slug, clinic.name) for clinic in clinics],
+        type_names=selectors.appointment_type_names(),
+    )

@@ -11,7 +11,7 @@ from typing import TypeGuard
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AnonymousUser
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -202,6 +202,18 @@ def spoken_languages() -> list[tuple[str, Promise | str]]:
     return sorted(((code, language_name(code)) for code in codes), key=lambda pair: str(pair[1]))
 
 
+def specialty_counts() -> list[tuple[str, int]]:
+    """(specialty, number of active doctors) of each specialty, by name."""
+    counts: list[tuple[str, int]] = list(
+        Doctor.objects.filter(is_active=True)
+        .exclude(specialty="")
+        .values_list("specialty")
+        .annotate(count=Count("pk"))
+        .order_by("specialty")
+    )
+    return counts
+
+
 def specialties() -> list[str]:
     """The specialties of active doctors, for the search form."""
     return list(
@@ -210,4 +222,16 @@ def specialties() -> list[str]:
         .order_by("specialty")
         .values_list("specialty", flat=True)
         .distinct()
+    )
+
+
+def appointment_type_names() -> list[str]:
+    """The names of the active types of active doctors, for the search form."""
+    return sorted(
+        set(
+            AppointmentType.objects.filter(is_active=True, doctor__is_active=True)
+            .values_list("name", flat=True)
+            .distinct()
+        ),
+        key=str.casefold,
     )

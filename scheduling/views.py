@@ -1,24 +1,34 @@
-"""The home page: the clinics and their doctors; the clinics' legal pages. Finding a free
-time is the appointments app's (``appointments.views.doctor_list``, ``doctor_detail``)."""
+"""The home page: the search, the specialties and the clinics; the clinics' legal pages.
+Finding a free time is the appointments app's (``appointments.views.search``,
+``doctor_list``, ``doctor_detail``)."""
 
-from django.db.models import Prefetch
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from scheduling.models import Clinic, Doctor, LegalDocument
-from scheduling.selectors import active_types_prefetch
+from scheduling import selectors
+from scheduling.forms import search_form
+from scheduling.models import Clinic, LegalDocument
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    # Three queries whatever the number of clinics and doctors: clinics, their active
-    # doctors, those doctors' active appointment types.
-    active_doctors = Prefetch(
-        "doctors",
-        queryset=Doctor.objects.filter(is_active=True).prefetch_related(active_types_prefetch()),
-        to_attr="active_doctors",
+    """The search first, then the specialties (each a link to its soonest times and to
+    its doctors) and the clinics: a page whose size does not grow with the number of
+    doctors, in a few queries whatever their number."""
+    clinics = list(
+        Clinic.objects.annotate(doctor_count=Count("doctors", filter=Q(doctors__is_active=True)))
     )
-    clinics = list(Clinic.objects.prefetch_related(active_doctors))
-    return render(request, "scheduling/home.html", {"clinics": clinics})
+    return render(
+        request,
+        "scheduling/home.html",
+        {
+            "clinics": clinics,
+            "several_clinics": len(clinics) > 1,
+            "form": search_form(clinics=clinics),
+            "home": True,
+            "specialties": selectors.specialty_counts(),
+        },
+    )
 
 
 def legal_document(request: HttpRequest, kind: str, slug: str | None = None) -> HttpResponse:

@@ -4,7 +4,8 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from tests.factories import make_clinic, make_doctor, make_type
+from scheduling.models import Clinic, Doctor, sort_name_of
+from tests.factories import make_clinic, make_doctor
 
 pytestmark = pytest.mark.django_db
 
@@ -15,16 +16,40 @@ def home_page(client: Client) -> str:
     return response.content.decode()
 
 
-def test_it_lists_the_clinics_active_doctors_and_hides_inactive_ones(client):
-    clinic = make_clinic(name="Lindenhof Medical Centre")
-    make_doctor(clinic, name="Dr. Anna Weber", specialty="Dermatology")
-    make_doctor(clinic, name="Dr. Retired Person", is_active=False)
+def test_it_leads_with_the_search_form_that_goes_to_the_search_page(client):
+    clinic = make_clinic()
+    make_doctor(clinic, specialty="Dermatology", languages="de,tr")
 
     page = home_page(client)
 
-    assert "Dr. Anna Weber" in page
-    assert "Dermatology" in page
-    assert "Dr. Retired Person" not in page
+    assert '<form class="doctor-search time-search" method="get" action="/search/"' in page
+    assert page.index('action="/search/"') < page.index('id="specialties-heading"')
+    assert '<option value="tr">Turkish</option>' in page
+    assert '<option value="Dermatology">Dermatology</option>' in page
+
+
+def test_it_links_each_specialty_to_its_soonest_times_and_its_doctors(client):
+    clinic = make_clinic()
+    make_doctor(clinic, specialty="Dermatology")
+    make_doctor(clinic, specialty="Dermatology")
+    make_doctor(clinic, specialty="Cardiology")
+    make_doctor(clinic, specialty="Neurology", is_active=False)
+
+    page = home_page(client)
+
+    assert 'href="/search/?specialty=Dermatology"' in page
+    assert 'href="/doctors/?specialty=Dermatology">2 doctors' in page
+    assert 'href="/doctors/?specialty=Cardiology">1 doctor<' in page
+    assert "Neurology" not in page
+
+
+def test_it_shows_no_bios(client):
+    make_doctor(make_clinic(), name="Dr. Anna Weber", bio="Studied in Heidelberg.")
+
+    page = home_page(client)
+
+    assert "Studied in Heidelberg" not in page
+    assert "Dr. Anna Weber" not in page
 
 
 def test_it_shows_how_to_reach_the_clinic_and_its_time_zone(client):
@@ -44,20 +69,6 @@ def test_it_shows_how_to_reach_the_clinic_and_its_time_zone(client):
     assert "America/New_York" in page
 
 
-def test_it_shows_what_each_doctor_can_be_booked_for(client):
-    doctor = make_doctor(make_clinic())
-    make_type(doctor, 15, "Follow-up")
-    retired = make_type(doctor, 45, "Old check-up")
-    retired.is_active = False
-    retired.save()
-
-    page = home_page(client)
-
-    assert "Consultation, 30 min" in page
-    assert "Follow-up, 15 min" in page
-    assert "Old check-up" not in page
-
-
 def test_a_single_clinic_is_the_page_itself_with_no_list_of_clinics(client):
     make_clinic(name="Lindenhof Medical Centre")
 
@@ -65,23 +76,19 @@ def test_a_single_clinic_is_the_page_itself_with_no_list_of_clinics(client):
 
     assert '<h1 id="clinic-name">Lindenhof Medical Centre</h1>' in page
     assert "Our clinics" not in page
-    assert 'aria-label="Clinics"' not in page
 
 
-def test_several_clinics_are_listed_each_with_its_doctors(client):
+def test_several_clinics_are_listed_each_a_link_to_its_doctors(client):
     berlin = make_clinic(name="Berlin Practice", slug="berlin")
-    tokyo = make_clinic(name="Tokyo Practice", slug="tokyo", timezone="Asia/Tokyo")
+    make_clinic(name="Tokyo Practice", slug="tokyo", timezone="Asia/Tokyo")
     make_doctor(berlin, name="Dr. Lena Koch")
-    make_doctor(tokyo, name="Dr. Ren Sato")
 
     page = home_page(client)
 
     assert "Our clinics" in page
-    assert 'href="#clinic-berlin"' in page
-    assert 'href="#clinic-tokyo"' in page
-    assert (
-        page.index("Dr. Lena Koch") < page.index('id="clinic-tokyo"') < page.index("Dr. Ren Sato")
-    )
+    assert 'href="/doctors/?clinic=berlin">Berlin Practice</a>' in page
+    assert 'href="/doctors/?clinic=tokyo">Tokyo Practice</a>' in page
+    assert '<option value="tokyo">Tokyo Practice</option>' in page
 
 
 def test_it_says_so_when_no_clinic_is_set_up_yet(client):
@@ -100,8 +107,41 @@ def test_it_takes_the_same_few_queries_however_many_doctors_there_are(client):
     with CaptureQueriesContext(connection) as many_doctors:
         home_page(client)
 
-    # Clinics, their doctors, the doctors' types; and the header's clinic name.
-    assert len(many_doctors) == len(one_doctor) == 4
+    # Clinics with their doctor counts, specialties with theirs; the form's specialties,
+    # languages and types; and the header's clinic name.
+    assert len(many_doctors) == len(one_doctor) == 6
+
+
+@pytest.mark.slow
+def test_with_200_clinics_of_50_doctors_the_home_page_and_the_doctor_list_stay_small(client):
+    clinics = Clinic.objects.bulk_create(
+        Clinic(name=f"Clinic {number} Medical Centre", slug=f"clinic-{number}", phone="+49 30 1")
+        for number in range(200)
+    )
+    specialties = ["Dermatology", "Cardiology", "General practice", "Paediatrics", "Neurology"]
+    doctors = []
+    for clinic in clinics:
+        for number in range(50):
+            name = f"Dr. Firstname{number} Surname{clinic.pk}x{number}"
+            doctors.append(
+                Doctor(
+                    clinic=clinic,
+                    name=name,
+                    sort_name=sort_name_of(name),
+                    specialty=specialties[number % 5],
+                    bio="A long biography. " * 40,
+                    languages="de,en",
+                )
+            )
+    Doctor.objects.bulk_create(doctors, batch_size=2000)
+
+    home = client.get("/")
+    doctors_page = client.get("/doctors/")
+
+    assert home.status_code == doctors_page.status_code == 200
+    assert len(home.content) <= 200_000, len(home.content)
+    assert len(doctors_page.content) <= 200_000, len(doctors_page.content)
+    assert "10000 doctors" in doctors_page.content.decode()
 
 
 def test_the_page_is_accessible_and_ready_for_htmx(client):
