@@ -243,6 +243,8 @@ class DaySlots:
 
     date: dt.date
     slots: list[Interval]
+    # Before today on the clinic's wall clock: shown as "past", not as "no free times".
+    is_past: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,7 +272,8 @@ class FreeWeek:
         """Everything the week's days show (zone, dates, slot starts), as a short key for
         the rendered fragment's cache (templates/appointments/_free_week.html)."""
         shown = "|".join(
-            f"{day.date}:" + ",".join(str(int(slot.start.timestamp())) for slot in day.slots)
+            f"{day.date}{'p' if day.is_past else ''}:"
+            + ",".join(str(int(slot.start.timestamp())) for slot in day.slots)
             for day in self.days
         )
         return hashlib.sha256(f"{self.zone_note}|{shown}".encode()).hexdigest()[:32]
@@ -314,12 +317,13 @@ def free_week(
             ignore_appointment_id=ignore_appointment_id,
         )
     by_day: dict[dt.date, list[Interval]] = {each: [] for each in days}
+    today = local_today(doctor.clinic)
     zone = doctor.clinic.zone
     for slot in slots:
         by_day[slot.start.astimezone(zone).date()].append(slot)
     return FreeWeek(
         week_start=week_start,
-        days=[DaySlots(each, by_day[each]) for each in days],
+        days=[DaySlots(each, by_day[each], each < today) for each in days],
         previous_week=week_start - WEEK if week_start > first_week else None,
         next_week=week_start + WEEK if week_start < last_week else None,
         zone_note=zone_note(zone, week_start),
