@@ -19,7 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import current_patient, patient_required
@@ -298,12 +298,16 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @patient_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """GET asks to confirm (a page of its own, which needs no JavaScript); the POST
+    cancels."""
     appointment = _own_appointment(request, pk)
+    if request.method == "GET":
+        return _render_detail(request, appointment, CancelForm(), confirm_cancel=True)
     form = CancelForm(request.POST)
     if not form.is_valid():
-        return _render_detail(request, appointment, form, status=400)
+        return _render_detail(request, appointment, form, status=400, confirm_cancel=True)
     try:
         cancelled = cancel_appointment(
             appointment=appointment,
@@ -324,9 +328,11 @@ def _render_detail(
     *,
     error: DomainError | None = None,
     status: int = 200,
+    confirm_cancel: bool = False,
 ) -> HttpResponse:
     now = timezone.now()
     context = {
+        "confirm_cancel": confirm_cancel,
         "appointment": appointment,
         "clinic": appointment.doctor.clinic,
         "can_change": selectors.can_change_online(appointment, now),

@@ -35,3 +35,30 @@ def test_the_appointment_page_says_until_when_it_can_be_changed(frozen_now, clie
     # The clinic's two-hour cutoff, on its wall clock.
     assert "You can change or cancel it here until Mon 9 Mar, 08:00." in page
     assert "(CET)" in page
+
+
+def test_cancelling_asks_to_confirm_on_a_page_of_its_own_and_only_the_post_cancels(
+    frozen_now, client
+):
+    patient = make_patient()
+    doctor = make_doctor()
+    appointment = book(patient, doctor, local(doctor.clinic, 2026, 3, 9, 10))
+    log_in(client, patient)
+
+    detail = client.get(f"/appointments/{appointment.pk}/").content.decode()
+    assert f'href="/appointments/{appointment.pk}/cancel/"' in detail
+    assert 'name="reason"' not in detail
+
+    confirm = client.get(f"/appointments/{appointment.pk}/cancel/")
+    assert confirm.status_code == 200
+    page = confirm.content.decode()
+    assert "Cancel this appointment?" in page
+    assert f'<form method="post" action="/appointments/{appointment.pk}/cancel/"' in page
+    assert "No, keep it" in page
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"
+
+    response = client.post(f"/appointments/{appointment.pk}/cancel/", {"reason": "Better"})
+    assert response.status_code == 303
+    appointment.refresh_from_db()
+    assert appointment.status == "cancelled_by_patient"

@@ -429,7 +429,7 @@ def test_the_details_show_everything_about_the_appointment(client, appointment):
     assert ">Booked</span>" in page
     assert "Sore throat" in page
     assert f'href="{reverse("appointments:reschedule", args=[appointment.pk])}"' in page
-    assert f'action="{reverse("appointments:cancel", args=[appointment.pk])}"' in page
+    assert f'href="{reverse("appointments:cancel", args=[appointment.pk])}"' in page
     assert f'href="{reverse("appointments:ics", args=[appointment.pk])}"' in page
 
 
@@ -514,8 +514,13 @@ def test_cancelling_after_the_cutoff_is_refused_with_the_clinics_phone(
     assert appointment.status == Status.BOOKED
 
 
-def test_cancelling_is_a_post(client, appointment):
-    assert client.get(cancel_url(appointment)).status_code == 405
+def test_only_the_post_cancels_a_get_asks_to_confirm(client, appointment):
+    response = client.get(cancel_url(appointment))
+
+    assert response.status_code == 200
+    assert "Cancel this appointment?" in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"
 
 
 # Rescheduling

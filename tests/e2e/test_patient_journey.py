@@ -144,14 +144,17 @@ def test_a_patient_signs_in_books_reschedules_and_cancels(page, doctor, smtp_inb
         f"Rescheduled: Consultation with Dr. Anna Weber on {long_time(new_time)}."
     )
 
+    # Cancelling asks to confirm, on a page of its own.
+    page.get_by_role("link", name="Cancel this appointment").click()
+    expect(page.get_by_role("heading", name="Cancel this appointment?")).to_be_visible()
     page.get_by_label("Reason for cancelling").fill("Feeling better")
-    page.get_by_role("button", name="Cancel this appointment").click()
+    page.get_by_role("button", name="Yes, cancel it").click()
     expect(page.get_by_role("status")).to_have_text(
         f"Cancelled: Consultation with Dr. Anna Weber on {long_time(new_time)}."
     )
     expect(page.get_by_text("Cancelled by patient")).to_be_visible()
     expect(page.get_by_text("Reason: Feeling better")).to_be_visible()
-    expect(page.get_by_role("button", name="Cancel this appointment")).to_have_count(0)
+    expect(page.get_by_role("link", name="Cancel this appointment")).to_have_count(0)
     screenshot(page, "7-cancelled")
 
     main_nav(page, "My appointments").click()
