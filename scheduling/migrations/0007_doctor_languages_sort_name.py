@@ -22,7 +22,7 @@ def fill_sort_names(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("scheduling", "0005_legal_document"),
+        ("scheduling", "0006_doctor_availability_version"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
