@@ -135,3 +135,19 @@ def offer_is_free(offer: BookingOffer, now: dt.datetime | None = None) -> bool:
         now=now,
     )
     return any(slot.start == offer.starts_at for slot in slots)
+
+
+def own_booking_of(patient: Patient, offer: BookingOffer) -> Appointment | None:
+    """The patient's booked appointment at the offer's time with the offer's doctor, if
+    they made it already (Back after booking, a second tab): the booking page says "you
+    have booked this time" rather than "taken"."""
+    return (
+        Appointment.objects.filter(
+            patient=patient,
+            doctor=offer.doctor,
+            starts_at=offer.starts_at,
+            status=Status.BOOKED,
+        )
+        .order_by("pk")
+        .first()
+    )

@@ -30,6 +30,7 @@ from appointments.calendar import appointment_calendar, doctor_feed
 from appointments.exceptions import (
     ChangeWindowClosed,
     NotBookable,
+    PatientOverlap,
     SlotUnavailable,
 )
 from appointments.forms import (
@@ -231,6 +232,9 @@ def book(request: HtmxHttpRequest) -> HttpResponse:
     if request.method == "GET":
         # Warn now rather than after the reason is typed; the service checks again.
         if not selectors.offer_is_free(offer):
+            if own := selectors.own_booking_of(patient, offer):
+                # Back after booking, or the same time booked in another tab: theirs.
+                return render(request, template, context | {"own_booking": own})
             return _booking_refused(request, template, context, offer, SlotUnavailable())
         context["form"] = BookingForm(initial={"booking_key": new_booking_key()})
         return render(request, template, context)
@@ -250,6 +254,11 @@ def book(request: HtmxHttpRequest) -> HttpResponse:
             booking_key=form.cleaned_data["booking_key"],
         )
     except DomainError as error:
+        if isinstance(error, SlotUnavailable | PatientOverlap) and (
+            own := selectors.own_booking_of(patient, offer)
+        ):
+            # Booked already from another tab (another form, another booking key).
+            return render(request, template, context | {"own_booking": own, "form": None})
         return _booking_refused(request, template, context, offer, error)
     if appointment.is_cancelled:
         # This form was sent before (the same booking key): its booking was made then and
