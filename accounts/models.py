@@ -149,6 +149,39 @@ class Patient(models.Model):
         return bool(self.full_name and self.phone and self.date_of_birth)
 
 
+class Dependant(models.Model):
+    """Someone a patient books for: a child, a relative they care for. Not a user: the
+    account holder (``patient``) signs in, books, and receives every email; each
+    appointment for this person names them (``Appointment.dependant``).
+
+    The date of birth is encrypted at rest, as the patient's own. It is null only after
+    erasure (``appointments.erasure``): the forms and the API require it."""
+
+    class Relationship(models.TextChoices):
+        CHILD = "child", _("child")
+        RELATIVE = "relative", _("relative")
+        OTHER = "other", _("someone in their care")
+
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="dependants")
+    full_name = models.CharField(_("full name"), max_length=200, validators=[validate_person_name])
+    date_of_birth = EncryptedDateField(
+        _("date of birth"), null=True, blank=True, validators=[validate_date_of_birth]
+    )
+    relationship = models.CharField(
+        _("relationship"), max_length=10, choices=Relationship.choices, default=Relationship.CHILD
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["full_name", "pk"]
+        verbose_name = _("person booked for")
+        verbose_name_plural = _("people booked for")
+
+    def __str__(self) -> str:
+        return self.full_name
+
+
 class Authenticator(TimestampMixin, ThrottlingMixin, Device):  # type: ignore[misc]  # untyped
     """A staff member's authenticator app (TOTP, RFC 6238): django-otp's ``TOTPDevice``
     with its secret key encrypted at rest.

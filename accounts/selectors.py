@@ -4,7 +4,7 @@ Which clinics a staff member works for is scheduling's business
 (``scheduling.selectors.staff_clinics``).
 """
 
-from accounts.models import Authenticator, Patient, User
+from accounts.models import Authenticator, Dependant, Patient, User
 
 
 def confirmed_authenticator(user: User) -> Authenticator | None:
@@ -19,3 +19,16 @@ def patient_of(user: User) -> Patient:
     """The patient profile of ``user``, made on first use (after the first sign-in)."""
     patient, _created = Patient.objects.get_or_create(user=user)
     return patient
+
+
+def dependants_of(patient: Patient) -> list[Dependant]:
+    """The people ``patient`` books for, by name (erased ones are gone from the list)."""
+    return list(patient.dependants.filter(erased_at__isnull=True).order_by("full_name", "pk"))
+
+
+def own_dependant(patient: Patient, dependant_id: int) -> Dependant | None:
+    """``patient``'s dependant with this id, or None (someone else's, or erased)."""
+    found: Dependant | None = patient.dependants.filter(
+        pk=dependant_id, erased_at__isnull=True
+    ).first()
+    return found

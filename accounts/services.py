@@ -32,6 +32,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -40,7 +41,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts import phones
 from accounts.attempts import Attempts
-from accounts.models import ApiToken, Patient, SignInCode, User
+from accounts.models import ApiToken, Dependant, Patient, SignInCode, User
 from clinic import rate_limits
 from clinic.errors import DomainError
 
@@ -215,6 +216,58 @@ def update_patient_profile(
         fields.append("sms_opt_in")
     patient.save(update_fields=fields)
     return patient
+
+
+class DependantHasAppointments(DomainError):
+    code = "dependant_has_appointments"
+    http_status = 409
+    default_message = _(
+        "This person has appointments (booked or in the records), so they stay on your "
+        "list. Cancel what is upcoming; the records are kept."
+    )
+
+
+def add_dependant(
+    *,
+    patient: Patient,
+    full_name: str,
+    date_of_birth: dt.date,
+    relationship: str = Dependant.Relationship.CHILD,
+) -> Dependant:
+    """Someone ``patient`` books for (a child, a relative in their care). The name and
+    date of birth are checked by the model's validators, as for the patient's own."""
+    dependant = Dependant(
+        patient=patient,
+        full_name=full_name.strip(),
+        date_of_birth=date_of_birth,
+        relationship=relationship,
+    )
+    dependant.full_clean()
+    dependant.save()
+    return dependant
+
+
+def update_dependant(
+    *, dependant: Dependant, full_name: str, date_of_birth: dt.date, relationship: str
+) -> Dependant:
+    dependant.full_name = full_name.strip()
+    dependant.date_of_birth = date_of_birth
+    dependant.relationship = relationship
+    dependant.full_clean()
+    dependant.save(update_fields=["full_name", "date_of_birth", "relationship"])
+    return dependant
+
+
+def remove_dependant(*, dependant: Dependant) -> None:
+    """Remove someone from the patient's list: only while no appointment names them
+    (appointment records are kept, and must keep saying whom they were for). The
+    database decides (``on_delete=PROTECT``), so a booking made at the same moment
+    either comes first and keeps them, or finds them gone."""
+    try:
+        with transaction.atomic():
+            dependant.delete()
+    except ProtectedError as error:
+        raise DependantHasAppointments() from error
 
 
 def sign_out_everywhere(*, user: User) -> None:

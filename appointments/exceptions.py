@@ -4,6 +4,7 @@ Each carries a stable machine-readable ``code`` (the API's problem ``code``) and
 message written for the person who tried, shown as-is by the pages.
 """
 
+from django.utils.translation import gettext, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from clinic.errors import DomainError
@@ -34,6 +35,12 @@ class PatientOverlap(BookingError):
     code = "patient_overlap"
     http_status = 409
     default_message = _("You already have an appointment at that time.")
+
+
+class NotYourDependant(BookingError):
+    code = "not_your_dependant"
+    http_status = 403
+    default_message = _("You can book only for yourself and the people on your list.")
 
 
 class TooManyUpcoming(BookingError):
@@ -92,3 +99,26 @@ class ReasonRequired(BookingError):
 class DayIsOver(BookingError):
     code = "day_is_over"
     default_message = _("This day is over: there is nothing left of it to cancel.")
+
+
+def overlap_for(person: str | None) -> PatientOverlap:
+    """``PatientOverlap`` saying whose time it is: the patient's (None) or a dependant's."""
+    if person is None:
+        return PatientOverlap()
+    return PatientOverlap(
+        gettext("%(name)s already has an appointment at that time.") % {"name": person}
+    )
+
+
+def too_many_upcoming_for(person: str | None) -> TooManyUpcoming:
+    """``TooManyUpcoming`` saying whose appointments they are."""
+    if person is None:
+        return TooManyUpcoming()
+    return TooManyUpcoming(
+        pgettext(
+            "dependant",
+            "%(name)s already has the maximum number of upcoming appointments. "
+            "Cancel one or wait until it has taken place.",
+        )
+        % {"name": person}
+    )

@@ -1,8 +1,8 @@
 """Appointments: the one table whose rows must never collide.
 
 Two guarantees live in the database itself, not only in Python (see ``db_guards``):
-no two active appointments of one doctor overlap, and no patient holds two overlapping
-active appointments. The booking services in ``services.py`` are the only writers.
+no two active appointments of one doctor overlap, and no person (a patient, or one of
+the dependants they book for) holds two overlapping active appointments. The booking services in ``services.py`` are the only writers.
 """
 
 import datetime as dt
@@ -14,7 +14,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from accounts.models import Patient
+from accounts.models import Dependant, Patient
 from clinic.encryption import EncryptedTextField
 from scheduling.models import AppointmentType, Doctor
 
@@ -42,6 +42,8 @@ AUDITED_FIELDS = frozenset(
         "doctor_id",
         "patient",
         "patient_id",
+        "dependant",
+        "dependant_id",
         "appointment_type",
         "appointment_type_id",
     }
@@ -86,7 +88,19 @@ def _refuse_unaudited(fields: dict[str, Any]) -> None:
 
 
 class Appointment(models.Model):
+    # The account holder: who booked it (or for whom staff did), who is emailed.
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    # Whom the visit is for when not the account holder themself: one of their
+    # dependants (a child, a relative in their care). NULL: the patient themself.
+    # PROTECT: appointment records outlive every change to the people they name.
+    dependant = models.ForeignKey(
+        Dependant,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        help_text="Whom the visit is for, when not the account holder themself.",
+    )
     doctor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="appointments")
     appointment_type = models.ForeignKey(
         AppointmentType, on_delete=models.PROTECT, related_name="appointments"

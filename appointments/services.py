@@ -35,7 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts import phones
-from accounts.models import Patient, User
+from accounts.models import Dependant, Patient, User
 from appointments import db_guards, notifications, staff_selectors
 from appointments.exceptions import (
     ChangeWindowClosed,
@@ -45,13 +45,14 @@ from appointments.exceptions import (
     InvalidTransition,
     NotBookable,
     NotStartedYet,
-    PatientOverlap,
+    NotYourDependant,
     ProfileIncomplete,
     ReasonRequired,
     SlotUnavailable,
     TooFarAhead,
-    TooManyUpcoming,
     TooSoon,
+    overlap_for,
+    too_many_upcoming_for,
 )
 from appointments.free_times import doctor_free_slots
 from appointments.models import Appointment, Notification, Status
@@ -71,7 +72,9 @@ def lock_patient_and_doctor(*, patient_id: int, doctor_id: int) -> None:
 def _lock_appointment(appointment: Appointment) -> Appointment:
     """The appointment's row, locked (the joined rows it is read with are not)."""
     return locking.lock_one(
-        Appointment.objects.select_related("doctor__clinic", "appointment_type", "patient").filter(
+        Appointment.objects.select_related(
+            "doctor__clinic", "appointment_type", "patient", "dependant"
+        ).filter(
             pk=appointment.pk
         )
     )
@@ -86,12 +89,20 @@ def book_appointment(
     reason: str = "",
     booked_by: User | None = None,
     booking_key: str | None = None,
+    dependant: Dependant | None = None,
 ) -> Appointment:
-    """Book ``appointment_type`` with ``doctor`` at ``starts_at`` for ``patient``.
+    """Book ``appointment_type`` with ``doctor`` at ``starts_at`` for ``patient``, or,
+    with ``dependant``, for one of the people ``patient`` books for (the account holder
+    still books, and receives the emails). The overlap and upcoming-count rules hold per
+    person: a parent and their child may be seen at the same time, the child not twice.
 
     With a ``booking_key`` the call is idempotent: a retry with the same key returns the
     appointment the first call made, even if it has since been cancelled.
     """
+    if dependant is not None and (
+        dependant.patient_id != patient.pk or dependant.erased_at is not None
+    ):
+        raise NotYourDependant()
     if appointment_type.doctor_id != doctor.pk or not appointment_type.is_active:
         raise NotBookable()
     if not doctor.is_active:
@@ -103,19 +114,26 @@ def book_appointment(
 
     with locking.atomic():
         if booking_key and (earlier := _booked_with_key(patient, booking_key)):
-            return _same_booking_or_raise(earlier, doctor, appointment_type, starts_at)
+            return _same_booking_or_raise(earlier, doctor, appointment_type, starts_at, dependant)
 
         lock_patient_and_doctor(patient_id=patient.pk, doctor_id=doctor.pk)
 
         # Re-check everything now that no competing booking can commit.
         if booking_key and (earlier := _booked_with_key(patient, booking_key)):
-            return _same_booking_or_raise(earlier, doctor, appointment_type, starts_at)
+            return _same_booking_or_raise(earlier, doctor, appointment_type, starts_at, dependant)
         _check_slot(doctor=doctor, appointment_type=appointment_type, starts_at=starts_at)
         ends_at = starts_at + appointment_type.duration
-        _check_patient_rules(patient=patient, doctor=doctor, starts_at=starts_at, ends_at=ends_at)
+        _check_patient_rules(
+            patient=patient,
+            dependant=dependant,
+            doctor=doctor,
+            starts_at=starts_at,
+            ends_at=ends_at,
+        )
 
         appointment = Appointment(
             patient=patient,
+            dependant=dependant,
             doctor=doctor,
             appointment_type=appointment_type,
             starts_at=starts_at,
@@ -124,7 +142,7 @@ def book_appointment(
             booked_by=booked_by,
             booking_key=booking_key or None,
         )
-        with _guard_violations_as_domain_errors():
+        with _guard_violations_as_domain_errors(dependant):
             _audited_save(appointment, actor=booked_by, why="booked")
         _changed_free_times(doctor.pk)
         notifications.queue_for_change(appointment, Notification.Kind.BOOKED)
@@ -337,6 +355,7 @@ def reschedule_appointment(
         ends_at = starts_at + locked.appointment_type.duration
         _check_patient_rules(
             patient=locked.patient,
+            dependant=locked.dependant,
             doctor=locked.doctor,
             starts_at=starts_at,
             ends_at=ends_at,
@@ -353,7 +372,7 @@ def reschedule_appointment(
             why += f": {reason.strip()}"
         locked.starts_at, locked.ends_at = starts_at, ends_at
         locked.sequence += 1
-        with _guard_violations_as_domain_errors():
+        with _guard_violations_as_domain_errors(locked.dependant):
             _audited_save(locked, actor=rescheduled_by, why=why)
         _changed_free_times(locked.doctor_id)
         notifications.queue_for_change(locked, Notification.Kind.RESCHEDULED)
@@ -419,12 +438,14 @@ def _same_booking_or_raise(
     doctor: Doctor,
     appointment_type: AppointmentType,
     starts_at: dt.datetime,
+    dependant: Dependant | None,
 ) -> Appointment:
-    if (earlier.doctor_id, earlier.appointment_type_id, earlier.starts_at) != (
-        doctor.pk,
-        appointment_type.pk,
-        starts_at,
-    ):
+    if (
+        earlier.doctor_id,
+        earlier.appointment_type_id,
+        earlier.starts_at,
+        earlier.dependant_id,
+    ) != (doctor.pk, appointment_type.pk, starts_at, dependant.pk if dependant else None):
         raise IdempotencyKeyReused()
     return earlier
 
@@ -458,20 +479,25 @@ def _check_slot(
 def _check_patient_rules(
     *,
     patient: Patient,
+    dependant: Dependant | None,
     doctor: Doctor,
     starts_at: dt.datetime,
     ends_at: dt.datetime,
     ignore_appointment_id: int | None = None,
 ) -> None:
-    others = Appointment.objects.filter(patient=patient)
+    """The rules per person: the patient's own appointments, or one dependant's (the
+    patient's lock, held by the caller, serializes the whole family's bookings)."""
+    # dependant=None filters on "dependant IS NULL": the patient's own appointments.
+    others = Appointment.objects.filter(patient=patient, dependant=dependant)
     if ignore_appointment_id is not None:
         others = others.exclude(pk=ignore_appointment_id)
+    person = dependant.full_name if dependant else None
     if others.active().overlapping(starts_at, ends_at).exists():
-        raise PatientOverlap()
+        raise overlap_for(person)
     if ignore_appointment_id is None:
         limit = doctor.clinic.max_upcoming_per_patient
         if others.upcoming(timezone.now()).count() >= limit:
-            raise TooManyUpcoming()
+            raise too_many_upcoming_for(person)
 
 
 def _check_change_window(appointment: Appointment) -> None:
@@ -487,7 +513,7 @@ def _audited_save(appointment: Appointment, *, actor: User | None, why: str) -> 
 
 
 @contextmanager
-def _guard_violations_as_domain_errors() -> Iterator[None]:
+def _guard_violations_as_domain_errors(dependant: Dependant | None = None) -> Iterator[None]:
     """Report a violated overlap guard as the domain error it means.
 
     The savepoint keeps the surrounding transaction usable on PostgreSQL."""
@@ -499,5 +525,5 @@ def _guard_violations_as_domain_errors() -> Iterator[None]:
         if guard == db_guards.DOCTOR_GUARD:
             raise SlotUnavailable() from error
         if guard == db_guards.PATIENT_GUARD:
-            raise PatientOverlap() from error
+            raise overlap_for(dependant.full_name if dependant else None) from error
         raise

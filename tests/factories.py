@@ -13,7 +13,7 @@ from django.core import mail
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.plugins.otp_email.models import EmailDevice
 
-from accounts.models import Authenticator, Patient, User
+from accounts.models import Authenticator, Dependant, Patient, User
 from appointments.models import Appointment
 from appointments.services import book_appointment
 from scheduling.models import (
@@ -83,6 +83,11 @@ def make_patient(email: str | None = None, **fields) -> Patient:
         "date_of_birth": dt.date(1980, 1, 1),
     }
     return Patient.objects.create(user=user, **(defaults | fields))
+
+
+def make_dependant(patient: Patient, full_name: str = "Mia Wolf", **fields) -> Dependant:
+    defaults = {"date_of_birth": dt.date(2019, 6, 1), "relationship": "child"}
+    return Dependant.objects.create(patient=patient, full_name=full_name, **(defaults | fields))
 
 
 def local(clinic: Clinic, year: int, month: int, day: int, hour: int, minute: int = 0):

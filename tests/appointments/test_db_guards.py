@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 
 from appointments.db_guards import DOCTOR_GUARD, PATIENT_GUARD
 from appointments.models import Appointment, Status
-from tests.factories import consultation, make_doctor, make_patient
+from tests.factories import consultation, make_dependant, make_doctor, make_patient
 
 pytestmark = pytest.mark.django_db
 
@@ -118,3 +118,63 @@ def test_a_raw_sql_insert_of_an_overlap_fails(doctor):
 
     assert_refused_by(DOCTOR_GUARD, insert)
     assert Appointment.objects.count() == 1
+
+
+def raw_create_for(doctor, patient, dependant, start, minutes=30):
+    return Appointment.objects.create(
+        doctor=doctor,
+        patient=patient,
+        dependant=dependant,
+        appointment_type=consultation(doctor),
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=minutes),
+    )
+
+
+def test_a_raw_create_of_two_overlapping_visits_for_the_same_child_fails(doctor):
+    parent = make_patient()
+    child = make_dependant(parent)
+    raw_create_for(doctor, parent, child, TEN)
+
+    assert_refused_by(
+        PATIENT_GUARD,
+        lambda: raw_create_for(make_doctor(), parent, child, TEN + dt.timedelta(minutes=15)),
+    )
+
+
+def test_a_raw_create_for_the_parent_and_the_child_at_the_same_time_succeeds(doctor):
+    parent = make_patient()
+    child = make_dependant(parent)
+    raw_create_for(doctor, parent, None, TEN)
+
+    raw_create_for(make_doctor(), parent, child, TEN)
+    raw_create_for(make_doctor(), parent, make_dependant(parent, "Ben Wolf"), TEN)
+
+    assert Appointment.objects.count() == 3
+
+
+def test_moving_a_visit_from_the_parent_to_the_busy_child_fails(doctor):
+    parent = make_patient()
+    child = make_dependant(parent)
+    raw_create_for(doctor, parent, child, TEN)
+    parents = raw_create_for(make_doctor(), parent, None, TEN)
+
+    parents.dependant = child
+    assert_refused_by(PATIENT_GUARD, parents.save)
+
+
+@pytest.mark.postgres
+def test_postgresql_keeps_the_patient_guard_per_person_in_its_exclusion_constraint(doctor):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = %s",
+            [PATIENT_GUARD],
+        )
+        (definition,) = cursor.fetchone()
+    assert "COALESCE(dependant_id" in definition
+    parent = make_patient()
+    child = make_dependant(parent)
+    raw_create_for(doctor, parent, child, TEN)
+    raw_create_for(make_doctor(), parent, None, TEN)
+
+    assert_refused_by(PATIENT_GUARD, lambda: raw_create_for(make_doctor(), parent, child, TEN))
