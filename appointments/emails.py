@@ -162,6 +162,9 @@ def email_context(notification: Notification) -> dict[str, Any]:
         "notification": notification,
         "appointment": appointment,
         "patient": appointment.patient,
+        # Whom the visit is for, when it is one of the people the patient books for;
+        # the email goes to the account holder either way.
+        "for_person": appointment.dependant.full_name if appointment.dependant else "",
         "doctor": appointment.doctor,
         "appointment_type": appointment.appointment_type,
         "clinic": clinic,

@@ -3,7 +3,8 @@
 
 Appointment records are kept ``RETENTION_YEARS`` (7) at least: nothing deletes them. What
 a patient can have erased is everything that says who they are and why they came: the
-profile (name, email, phone, date of birth), the visit and cancellation reasons of their
+profile (name, email, phone, date of birth), the names and dates of birth of the people
+they booked for (their dependants), the visit and cancellation reasons of their
 appointments, in the rows and in the audit trail's copies, the stored API answers that
 repeat them, their sign-in devices and tokens. What stays is that *an* appointment took
 place: its date, doctor, type and status, and who on the staff changed it.
@@ -16,7 +17,7 @@ from django.db.models.functions import ExtractYear
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import ApiToken, Patient, SignInCode, User
+from accounts.models import ApiToken, Dependant, Patient, SignInCode, User
 from accounts.services import sign_out_everywhere
 from appointments.models import Appointment, Notification
 from clinic.api.models import IdempotencyKey
@@ -78,6 +79,12 @@ def erase_patient(*, patient: Patient, erased_by: User | None) -> Patient:
         user.is_active = False
         user.set_unusable_password()
         user.save(update_fields=["email", "is_active", "password"])
+
+        # The people they booked for: their names and dates of birth go too; the rows
+        # stay, as the appointment records that name them do (on_delete=PROTECT).
+        Dependant.objects.filter(patient=patient).update(
+            full_name=ERASED_NAME, date_of_birth=None, erased_at=timezone.now()
+        )
 
         patient.full_name = ERASED_NAME
         patient.phone = ""

@@ -192,3 +192,20 @@ def test_the_dependants_date_of_birth_is_encrypted_at_rest(mia):
     assert "2019" not in stored
     mia.refresh_from_db()
     assert mia.date_of_birth == dt.date(2019, 6, 1)
+
+
+def test_erasing_the_patient_erases_the_people_they_booked_for_and_keeps_the_records(
+    doctor, leon, mia
+):
+    from appointments.erasure import ERASED_NAME, erase_patient
+
+    appointment = book(leon, doctor, at(doctor, 10), dependant=mia)
+    cancel_appointment(appointment=appointment, cancelled_by=leon.user)
+
+    erase_patient(patient=leon, erased_by=None)
+
+    mia.refresh_from_db()
+    assert (mia.full_name, mia.date_of_birth) == (ERASED_NAME, None)
+    assert mia.erased_at is not None
+    appointment.refresh_from_db()
+    assert appointment.dependant == mia

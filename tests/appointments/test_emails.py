@@ -337,3 +337,20 @@ def test_in_development_the_terminal_shows_the_email_as_the_patient_reads_it(
     assert "METHOD:REQUEST" in printed
     assert "--- attachment invite.ics (application/ics" in printed
     assert "=C3=9F" not in printed
+
+
+def test_a_booking_for_a_child_goes_to_the_parent_and_names_the_child(inbox, clinic, patient):
+    from tests.factories import make_dependant
+
+    doctor = make_doctor(clinic, name="Dr. Anna Weber")
+    book(patient, doctor, local(clinic, 2026, 3, 9, 10), dependant=make_dependant(patient))
+
+    message = sent_now(inbox)
+
+    assert "grace@example.com" in str(message["To"])
+    assert "For:         Mia Wolf" in text_of(message)
+    assert "Mia Wolf" in html_of(message)
+
+
+def test_a_booking_for_oneself_names_no_one_else(inbox, appointment):
+    assert "For:" not in text_of(sent_now(inbox))
