@@ -3,6 +3,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Dependant
 from accounts.validators import validate_date_of_birth, validate_person_name, validate_phone
 
 
@@ -67,6 +68,32 @@ class ProfileForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not offer_sms:
             del self.fields["sms_opt_in"]
+
+
+class DependantForm(forms.Form):
+    """Someone the patient books for. Prefixed (``person-``) on the profile page, which
+    has the patient's own name and date of birth fields too."""
+
+    full_name = forms.CharField(
+        label=_("Their full name"),
+        max_length=200,
+        validators=[validate_person_name],
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    date_of_birth = forms.DateField(
+        label=_("Their date of birth"),
+        validators=[validate_date_of_birth],
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "off"}, format="%Y-%m-%d"),
+    )
+    relationship = forms.ChoiceField(
+        label=_("They are your"),
+        choices=Dependant.Relationship.choices,
+        initial=Dependant.Relationship.CHILD,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "person")
+        super().__init__(*args, **kwargs)
 
 
 class StaffPasswordForm(forms.Form):

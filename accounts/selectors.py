@@ -4,6 +4,8 @@ Which clinics a staff member works for is scheduling's business
 (``scheduling.selectors.staff_clinics``).
 """
 
+from django.db.models import QuerySet
+
 from accounts.models import Authenticator, Dependant, Patient, User
 
 
@@ -21,9 +23,9 @@ def patient_of(user: User) -> Patient:
     return patient
 
 
-def dependants_of(patient: Patient) -> list[Dependant]:
+def dependants_of(patient: Patient) -> QuerySet[Dependant]:
     """The people ``patient`` books for, by name (erased ones are gone from the list)."""
-    return list(patient.dependants.filter(erased_at__isnull=True).order_by("full_name", "pk"))
+    return patient.dependants.filter(erased_at__isnull=True).order_by("full_name", "pk")
 
 
 def own_dependant(patient: Patient, dependant_id: int) -> Dependant | None:

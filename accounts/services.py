@@ -32,8 +32,7 @@ from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX, make_password
 from django.core.cache import cache
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import ProtectedError
-from django.db.models import F
+from django.db.models import F, ProtectedError
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone

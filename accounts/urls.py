@@ -9,4 +9,7 @@ urlpatterns = [
     path("login/verify/", views.login_verify, name="login-verify"),
     path("logout/", views.logout, name="logout"),
     path("account/", views.profile, name="profile"),
+    path("account/people/new/", views.dependant_add, name="dependant-add"),
+    path("account/people/<int:pk>/", views.dependant_edit, name="dependant-edit"),
+    path("account/people/<int:pk>/remove/", views.dependant_remove, name="dependant-remove"),
 ]

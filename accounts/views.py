@@ -2,17 +2,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 
-from accounts import services
+from accounts import selectors, services
 from accounts.decorators import current_patient, patient_required
-from accounts.forms import CodeForm, EmailForm, ProfileForm
-from accounts.models import User
+from accounts.forms import CodeForm, DependantForm, EmailForm, ProfileForm
+from accounts.models import Dependant, User
 from clinic.client_address import client_address
 from clinic.sms import sms_is_configured
 
@@ -126,6 +127,91 @@ def profile(request: HttpRequest) -> HttpResponse:
             "form": form,
             "patient": patient,
             "next": request.POST.get("next") or request.GET.get("next", ""),
+            "dependants": selectors.dependants_of(patient),
+            "dependant_form": DependantForm(),
         },
         status=400 if form.errors else 200,
+    )
+
+
+PEOPLE_ANCHOR = "#people"
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def dependant_add(request: HttpRequest) -> HttpResponse:
+    """Add someone the patient books for (the form is on the profile page too)."""
+    patient = current_patient(request)
+    form = DependantForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        dependant = services.add_dependant(patient=patient, **form.cleaned_data)
+        messages.success(
+            request, _("Added %(name)s to the people you book for.") % {"name": dependant}
+        )
+        return redirect(reverse("accounts:profile") + PEOPLE_ANCHOR)
+    return _render_dependant_form(request, form, None, status=400 if form.errors else 200)
+
+
+@patient_required
+@require_http_methods(["GET", "POST"])
+def dependant_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    dependant = _own_dependant(request, pk)
+    form = DependantForm(
+        request.POST or None,
+        initial={
+            "full_name": dependant.full_name,
+            "date_of_birth": dependant.date_of_birth,
+            "relationship": dependant.relationship,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        services.update_dependant(dependant=dependant, **form.cleaned_data)
+        messages.success(request, _("Saved the details of %(name)s.") % {"name": dependant})
+        return redirect(reverse("accounts:profile") + PEOPLE_ANCHOR)
+    return _render_dependant_form(request, form, dependant, status=400 if form.errors else 200)
+
+
+@patient_required
+@require_POST
+def dependant_remove(request: HttpRequest, pk: int) -> HttpResponse:
+    dependant = _own_dependant(request, pk)
+    name = dependant.full_name
+    try:
+        services.remove_dependant(dependant=dependant)
+    except services.DependantHasAppointments as error:
+        form = DependantForm(
+            initial={
+                "full_name": dependant.full_name,
+                "date_of_birth": dependant.date_of_birth,
+                "relationship": dependant.relationship,
+            }
+        )
+        return _render_dependant_form(
+            request, form, dependant, status=error.http_status, error=error.message
+        )
+    messages.success(request, _("Removed %(name)s from the people you book for.") % {"name": name})
+    return redirect(reverse("accounts:profile") + PEOPLE_ANCHOR)
+
+
+def _own_dependant(request: HttpRequest, pk: int) -> Dependant:
+    # Someone else's is "not found": ids reveal nothing.
+    found = selectors.own_dependant(current_patient(request), pk)
+    if found is None:
+        raise Http404("No such person.")
+    return found
+
+
+def _render_dependant_form(
+    request: HttpRequest,
+    form: DependantForm,
+    dependant: Dependant | None,
+    *,
+    status: int,
+    error: str = "",
+) -> HttpResponse:
+    return render(
+        request,
+        "accounts/dependant_form.html",
+        {"form": form, "dependant": dependant, "error": error},
+        status=status,
     )

@@ -9,7 +9,10 @@ import uuid
 from typing import Any
 
 from django import forms
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
+from accounts.models import Dependant
 from clinic.dates import validate_date_in_range, validate_instant_in_range
 
 REASON_MAX_LENGTH = 500
@@ -76,6 +79,25 @@ class BookingForm(forms.Form):
             "invalid": "This form has expired. Please open the booking page again.",
         },
     )
+
+    def __init__(self, *args: Any, dependants: QuerySet[Dependant] | None = None, **kwargs: Any):
+        """``dependants``: the people the patient books for. When there are any, the form
+        asks whom the appointment is for (``for_whom``: a dependant, or None for the
+        patient themself, the default); a posted id that is not one of them is refused."""
+        super().__init__(*args, **kwargs)
+        if dependants is not None and dependants.exists():
+            self.fields["for_whom"] = forms.ModelChoiceField(
+                label=_("Who is this appointment for?"),
+                queryset=dependants,
+                required=False,
+                empty_label=_("Myself"),
+                blank=True,  # RadioSelect drops the empty choice ("Myself") without it
+                initial="",
+                widget=forms.RadioSelect,
+                error_messages={
+                    "invalid_choice": _("Choose yourself or one of the people you book for.")
+                },
+            )
 
 
 class CancelForm(forms.Form):

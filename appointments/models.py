@@ -1,8 +1,9 @@
 """Appointments: the one table whose rows must never collide.
 
-Two guarantees live in the database itself, not only in Python (see ``db_guards``):
-no two active appointments of one doctor overlap, and no person (a patient, or one of
-the dependants they book for) holds two overlapping active appointments. The booking services in ``services.py`` are the only writers.
+Two guarantees live in the database itself, not only in Python (see ``db_guards``): no
+two active appointments of one doctor overlap, and no person (a patient, or one of the
+dependants they book for) holds two overlapping active appointments. The booking
+services in ``services.py`` are the only writers.
 """
 
 import datetime as dt

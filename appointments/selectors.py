@@ -22,7 +22,7 @@ from scheduling.models import AppointmentType, Clinic, Doctor
 from scheduling.selectors import local_day_bounds, staff_clinics
 
 # What every page and the API show of an appointment.
-SHOWN_WITH = ("patient__user", "doctor__clinic", "appointment_type")
+SHOWN_WITH = ("dependant", "patient__user", "doctor__clinic", "appointment_type")
 
 
 def appointments_of(patient: Patient) -> AppointmentQuerySet:

@@ -74,9 +74,7 @@ def _lock_appointment(appointment: Appointment) -> Appointment:
     return locking.lock_one(
         Appointment.objects.select_related(
             "doctor__clinic", "appointment_type", "patient", "dependant"
-        ).filter(
-            pk=appointment.pk
-        )
+        ).filter(pk=appointment.pk)
     )
 
 

@@ -24,6 +24,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.decorators import current_patient, patient_required
 from accounts.models import User
+from accounts.selectors import dependants_of
 from appointments import feeds, free_times, selectors
 from appointments import search as free_time_search
 from appointments.calendar import appointment_calendar, doctor_feed
@@ -236,10 +237,12 @@ def book(request: HtmxHttpRequest) -> HttpResponse:
                 # Back after booking, or the same time booked in another tab: theirs.
                 return render(request, template, context | {"own_booking": own})
             return _booking_refused(request, template, context, offer, SlotUnavailable())
-        context["form"] = BookingForm(initial={"booking_key": new_booking_key()})
+        context["form"] = BookingForm(
+            initial={"booking_key": new_booking_key()}, dependants=dependants_of(patient)
+        )
         return render(request, template, context)
 
-    form = BookingForm(request.POST)
+    form = BookingForm(request.POST, dependants=dependants_of(patient))
     context["form"] = form
     if not form.is_valid():
         return render(request, template, context, status=400)
@@ -252,6 +255,7 @@ def book(request: HtmxHttpRequest) -> HttpResponse:
             reason=form.cleaned_data["reason"],
             booked_by=_user(request),
             booking_key=form.cleaned_data["booking_key"],
+            dependant=form.cleaned_data.get("for_whom"),
         )
     except DomainError as error:
         if isinstance(error, SlotUnavailable | PatientOverlap) and (
