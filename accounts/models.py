@@ -181,6 +181,17 @@ class Dependant(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
+    def with_relation(self) -> str:
+        """"Mia Wolf (child of Leon Wolf)": whom a visit is for, as staff read it."""
+        holder = self.patient.full_name or self.patient.user.email
+        phrases = {
+            self.Relationship.CHILD: _("%(name)s (child of %(holder)s)"),
+            self.Relationship.RELATIVE: _("%(name)s (relative of %(holder)s)"),
+            self.Relationship.OTHER: _("%(name)s (in the care of %(holder)s)"),
+        }
+        phrase = phrases.get(self.relationship, phrases[self.Relationship.OTHER])
+        return str(phrase) % {"name": self.full_name, "holder": holder}
+
 
 class Authenticator(TimestampMixin, ThrottlingMixin, Device):  # type: ignore[misc]  # untyped
     """A staff member's authenticator app (TOTP, RFC 6238): django-otp's ``TOTPDevice``

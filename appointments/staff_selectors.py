@@ -637,7 +637,7 @@ def patient_record(user: User | AnonymousUser, patient: Patient, now: dt.datetim
         Appointment.objects.filter(
             patient=patient, doctor__clinic__in=staff_clinics(user).values("pk")
         )
-        .select_related("doctor__clinic", "appointment_type")
+        .select_related("doctor__clinic", "appointment_type", "dependant")
         .order_by("starts_at", "pk")
     )
     upcoming = [a for a in appointments if a.status == Status.BOOKED and a.starts_at > now]

@@ -26,6 +26,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.decorators import staff_required
 from accounts.models import User
+from accounts.selectors import dependants_of
 from accounts.views import safe_next
 from appointments import feeds, free_times, selectors, staff_selectors
 from appointments.forms import new_booking_key
@@ -347,7 +348,11 @@ def patient(request: HttpRequest, patient_id: int) -> HttpResponse:
         staff_selectors.patients_for_staff(request.user).select_related("user"), pk=patient_id
     )
     record = staff_selectors.patient_record(request.user, found, timezone.now())
-    return render(request, "appointments/staff/patient.html", {"patient": found, "record": record})
+    return render(
+        request,
+        "appointments/staff/patient.html",
+        {"patient": found, "record": record, "dependants": dependants_of(found)},
+    )
 
 
 @require_http_methods(["GET", "POST"])

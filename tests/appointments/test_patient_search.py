@@ -215,3 +215,20 @@ def test_another_clinics_type_starts_no_booking(client, staff, leon):
     page = client.get(PATIENTS, query).text
 
     assert "Booking" not in page
+
+
+def test_staff_see_whom_a_visit_is_for_on_the_appointment_and_the_patient_page(
+    client, staff, clinic, anna, leon
+):
+    from tests.factories import make_dependant
+
+    mia = make_dependant(leon, "Mia Wolf", relationship="child")
+    appointment = book(leon, anna, local(clinic, 2026, 3, 9, 10), dependant=mia)
+
+    detail = client.get(reverse("staff_appointments:detail", args=[appointment.pk])).text
+    patient_page = client.get(reverse("staff_appointments:patient", args=[leon.pk])).text
+
+    assert "Mia Wolf (child of Leon Wolf)" in detail
+    assert "People they book for" in patient_page
+    assert "Mia Wolf (child of Leon Wolf)" in patient_page
+    assert "for Mia Wolf" in patient_page
