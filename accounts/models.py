@@ -182,7 +182,7 @@ class Dependant(models.Model):
         return self.full_name
 
     def with_relation(self) -> str:
-        """"Mia Wolf (child of Leon Wolf)": whom a visit is for, as staff read it."""
+        """Whom a visit is for, as staff read it: "Mia Wolf (child of Leon Wolf)"."""
         holder = self.patient.full_name or self.patient.user.email
         phrases = {
             self.Relationship.CHILD: _("%(name)s (child of %(holder)s)"),
