@@ -5,6 +5,7 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,8 +13,9 @@ from rest_framework.views import APIView
 
 from accounts import services, staff_services
 from accounts.api_tokens import issue_token, revoke_token
-from accounts.models import ApiToken, Authenticator, Patient, User
-from accounts.selectors import patient_of
+from accounts.models import ApiToken, Authenticator, Dependant, Patient, User
+from accounts.selectors import dependants_of, own_dependant, patient_of
+from clinic.api.fields import problems
 from clinic.api.permissions import IsPatient
 from clinic.api.throttling import AuthAddressThrottle, CacheThrottle
 from clinic.client_address import client_address
@@ -220,3 +222,105 @@ class ProfileView(APIView):
             sms_opt_in=form.validated_data.get("sms_opt_in"),
         )
         return Response(ProfileSerializer(patient).data)
+
+
+class DependantSerializer(serializers.ModelSerializer[Dependant]):
+    """Someone the patient books for. The model's validators check the name and the date
+    of birth, as on the profile page."""
+
+    class Meta:
+        model = Dependant
+        fields = ["id", "full_name", "date_of_birth", "relationship"]
+        read_only_fields = ["id"]
+        extra_kwargs = {
+            "full_name": {"required": True, "allow_blank": False},
+            "date_of_birth": {"required": True, "allow_null": False},
+            "relationship": {"required": False},
+        }
+
+
+def _caller(request: Request) -> Patient:
+    assert isinstance(request.user, User)
+    return patient_of(request.user)
+
+
+def _own_dependant_or_404(request: Request, pk: int) -> Dependant:
+    # Someone else's is "not found", as it is on the pages.
+    found = own_dependant(_caller(request), pk)
+    if found is None:
+        raise NotFound("No such person among the people you book for.")
+    return found
+
+
+class DependantList(APIView):
+    permission_classes = (IsPatient,)
+
+    @extend_schema(
+        operation_id="me_dependants_list",
+        responses=DependantSerializer(many=True),
+        tags=["me"],
+        summary="The people you book for",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(DependantSerializer(dependants_of(_caller(request)), many=True).data)
+
+    @extend_schema(
+        operation_id="me_dependants_create",
+        request=DependantSerializer,
+        responses={201: DependantSerializer},
+        tags=["me"],
+        summary="Add someone you book for (a child, a relative in your care)",
+    )
+    def post(self, request: Request) -> Response:
+        form = DependantSerializer(data=request.data)
+        form.is_valid(raise_exception=True)
+        dependant = services.add_dependant(
+            patient=_caller(request),
+            full_name=form.validated_data["full_name"],
+            date_of_birth=form.validated_data["date_of_birth"],
+            relationship=form.validated_data.get("relationship", Dependant.Relationship.CHILD),
+        )
+        return Response(
+            DependantSerializer(dependant).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/v1/me/dependants/{dependant.pk}"},
+        )
+
+
+class DependantDetail(APIView):
+    permission_classes = (IsPatient,)
+
+    @extend_schema(
+        operation_id="me_dependants_retrieve", responses=DependantSerializer, tags=["me"]
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(DependantSerializer(_own_dependant_or_404(request, pk)).data)
+
+    @extend_schema(
+        operation_id="me_dependants_update",
+        request=DependantSerializer,
+        responses=DependantSerializer,
+        tags=["me"],
+        summary="Change the name, date of birth or relationship",
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        dependant = _own_dependant_or_404(request, pk)
+        form = DependantSerializer(dependant, data=request.data)
+        form.is_valid(raise_exception=True)
+        services.update_dependant(
+            dependant=dependant,
+            full_name=form.validated_data["full_name"],
+            date_of_birth=form.validated_data["date_of_birth"],
+            relationship=form.validated_data.get("relationship", dependant.relationship),
+        )
+        return Response(DependantSerializer(dependant).data)
+
+    @extend_schema(
+        operation_id="me_dependants_destroy",
+        responses={204: OpenApiResponse(description="Removed from your list."), **problems(409)},
+        tags=["me"],
+        summary="Remove someone from your list (409 while appointments name them)",
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        services.remove_dependant(dependant=_own_dependant_or_404(request, pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -5,6 +5,7 @@ from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Permis
 from django.db import models
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django_otp.models import Device, ThrottlingMixin, TimestampMixin
 from django_otp.plugins.otp_email.models import EmailDevice
@@ -184,7 +185,7 @@ class Dependant(models.Model):
     def with_relation(self) -> str:
         """Whom a visit is for, as staff read it: "Mia Wolf (child of Leon Wolf)"."""
         holder = self.patient.full_name or self.patient.user.email
-        phrases = {
+        phrases: dict[str, str | Promise] = {
             self.Relationship.CHILD: _("%(name)s (child of %(holder)s)"),
             self.Relationship.RELATIVE: _("%(name)s (relative of %(holder)s)"),
             self.Relationship.OTHER: _("%(name)s (in the care of %(holder)s)"),

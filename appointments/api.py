@@ -22,8 +22,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import Patient, User
-from accounts.selectors import patient_of
+from accounts.models import Dependant, Patient, User
+from accounts.selectors import own_dependant, patient_of
 from appointments import free_times, search, selectors, services, staff_selectors
 from appointments.forms import REASON_MAX_LENGTH
 from appointments.models import Appointment, AppointmentQuerySet, Status
@@ -82,6 +82,12 @@ class PatientRefSerializer(serializers.Serializer[Any]):
     phone = serializers.CharField()
 
 
+class DependantRefSerializer(serializers.Serializer[Any]):
+    id = serializers.IntegerField()
+    full_name = serializers.CharField()
+    relationship = serializers.ChoiceField(choices=Dependant.Relationship.choices)
+
+
 class AppointmentSerializer(serializers.Serializer[Appointment]):
     """An appointment as patients and staff see it; times in the clinic's zone."""
 
@@ -101,6 +107,16 @@ class AppointmentSerializer(serializers.Serializer[Appointment]):
         help_text="Until when the patient may cancel or reschedule it themselves."
     )
     can_change_online = serializers.BooleanField()
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        # "for" is a Python keyword, so it cannot be declared as a class attribute.
+        fields["for"] = DependantRefSerializer(
+            allow_null=True,
+            help_text="Whom the visit is for when it is one of the people the patient "
+            "books for (`/me/dependants`); null: the patient themself.",
+        )
+        return fields
 
     def to_representation(self, instance: Appointment) -> dict[str, Any]:
         clinic = instance.doctor.clinic
@@ -125,6 +141,15 @@ class AppointmentSerializer(serializers.Serializer[Appointment]):
                 "email": patient.user.email,
                 "phone": patient.phone,
             },
+            "for": (
+                {
+                    "id": instance.dependant.pk,
+                    "full_name": instance.dependant.full_name,
+                    "relationship": instance.dependant.relationship,
+                }
+                if instance.dependant
+                else None
+            ),
             "reason": instance.reason,
             "cancellation_reason": instance.cancellation_reason,
             "cancelled_at": instance.cancelled_at.isoformat() if instance.cancelled_at else None,
@@ -147,6 +172,19 @@ class BookingSerializer(serializers.Serializer[Any]):
         max_value=2**53,
         help_text="Staff only (booking for a patient, e.g. by phone); patients leave it out.",
     )
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        # "for" is a Python keyword, so it cannot be declared as a class attribute.
+        fields["for"] = serializers.IntegerField(
+            required=False,
+            allow_null=True,
+            min_value=1,
+            max_value=2**53,
+            help_text="The id of one of the people the patient books for "
+            "(`/me/dependants`); left out or null: the patient themself.",
+        )
+        return fields
 
 
 class CancelSerializer(serializers.Serializer[Any]):
@@ -444,6 +482,7 @@ class AppointmentList(generics.ListAPIView[Appointment]):
         form.is_valid(raise_exception=True)
         data = form.validated_data
         patient = _booking_patient(user, data.get("patient"))
+        dependant = _booking_dependant(patient, data.get("for"))
         try:
             doctor = (
                 staff_doctors(user).get(pk=data["doctor"])
@@ -464,6 +503,7 @@ class AppointmentList(generics.ListAPIView[Appointment]):
             starts_at=data["start"],
             reason=data["reason"],
             booked_by=user,
+            dependant=dependant,
         )
         appointment = visible_appointments(request).get(pk=appointment.pk)
         return Response(
@@ -484,6 +524,18 @@ def _booking_patient(user: User, patient_id: int | None) -> Patient:
     found = staff_selectors.patients_for_staff(user).filter(pk=patient_id).first()
     if found is None:
         raise serializers.ValidationError({"patient": "No such patient in your clinics."})
+    return found
+
+
+def _booking_dependant(patient: Patient, dependant_id: int | None) -> Dependant | None:
+    """Whom among the patient's people the booking is for (None: the patient)."""
+    if dependant_id is None:
+        return None
+    found = own_dependant(patient, dependant_id)
+    if found is None:
+        raise serializers.ValidationError(
+            {"for": "Not one of the people this patient books for (see /me/dependants)."}
+        )
     return found
 
 

@@ -23,6 +23,8 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("auth/staff/token", accounts_api.StaffTokenView.as_view()),
     path("auth/logout", accounts_api.LogoutView.as_view()),
     path("me", accounts_api.ProfileView.as_view()),
+    path("me/dependants", accounts_api.DependantList.as_view()),
+    path("me/dependants/<int:pk>", accounts_api.DependantDetail.as_view()),
     path("clinics", scheduling_api.ClinicList.as_view()),
     path("doctors", scheduling_api.DoctorList.as_view()),
     path("doctors/<int:pk>", scheduling_api.DoctorDetail.as_view()),
