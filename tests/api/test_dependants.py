@@ -85,7 +85,7 @@ def test_staff_tokens_cannot_use_the_dependants_endpoints():
 def test_booking_for_a_dependant_names_them_in_the_appointment(api, patient, doctor):
     mia = make_dependant(patient)
 
-    response = post_booking(api, **booking(doctor, **{"for": mia.pk}))
+    response = post_booking(api, **(booking(doctor) | {"for": mia.pk}))
 
     assert response.status_code == 201, response.content
     expected = {"id": mia.pk, "full_name": "Mia Wolf", "relationship": "child"}
@@ -105,7 +105,7 @@ def test_booking_for_someone_elses_dependant_is_a_400_and_books_nothing(api, doc
     other = make_dependant(make_patient(), "Not Mine")
 
     body = assert_problem(
-        post_booking(api, **booking(doctor, **{"for": other.pk})), 400, "invalid_request"
+        post_booking(api, **(booking(doctor) | {"for": other.pk})), 400, "invalid_request"
     )
 
     assert body["errors"][0]["field"] == "for"
@@ -114,15 +114,15 @@ def test_booking_for_someone_elses_dependant_is_a_400_and_books_nothing(api, doc
 
 @pytest.mark.parametrize("value", ["x", 0, -1, 2**60, [1], {"id": 1}])
 def test_a_malformed_for_is_a_400_not_a_500(api, doctor, value):
-    assert_problem(post_booking(api, **booking(doctor, **{"for": value})), 400, "invalid_request")
+    assert_problem(post_booking(api, **(booking(doctor) | {"for": value})), 400, "invalid_request")
 
 
 def test_the_child_booked_twice_at_once_is_a_409_the_parent_alongside_is_fine(api, patient):
     mia = make_dependant(patient)
     first, second, third = make_doctor(), make_doctor(), make_doctor()
-    assert post_booking(api, **booking(first, **{"for": mia.pk})).status_code == 201
+    assert post_booking(api, **(booking(first) | {"for": mia.pk})).status_code == 201
 
     assert post_booking(api, **booking(second)).status_code == 201
     assert_problem(
-        post_booking(api, **booking(third, MONDAY_10, **{"for": mia.pk})), 409, "patient_overlap"
+        post_booking(api, **(booking(third, MONDAY_10) | {"for": mia.pk})), 409, "patient_overlap"
     )
