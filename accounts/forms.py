@@ -75,13 +75,13 @@ class DependantForm(forms.Form):
     has the patient's own name and date of birth fields too."""
 
     full_name = forms.CharField(
-        label=_("Their full name"),
+        label=_("Their name"),
         max_length=200,
         validators=[validate_person_name],
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
     date_of_birth = forms.DateField(
-        label=_("Their date of birth"),
+        label=_("Their birth date"),
         validators=[validate_date_of_birth],
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "off"}, format="%Y-%m-%d"),
     )

@@ -186,3 +186,12 @@ def test_the_childs_appointment_can_be_rescheduled_and_cancelled_by_the_parent(
     appointment.refresh_from_db()
     assert appointment.is_cancelled
     assert appointment.dependant == mia
+
+
+def test_a_new_patient_is_asked_only_for_their_own_details_first(client):
+    newcomer = make_patient(full_name="", phone="", date_of_birth=None)
+    log_in(client, newcomer)
+
+    page = client.get(reverse("accounts:profile")).text
+
+    assert "People I book for" not in page
