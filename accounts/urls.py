@@ -9,4 +9,6 @@ urlpatterns = [
     path("login/verify/", views.login_verify, name="login-verify"),
     path("logout/", views.logout, name="logout"),
     path("account/", views.profile, name="profile"),
+    # The language switcher: Django's set_language (accounts.views.set_language).
+    path("language/", views.set_language, name="set-language"),
 ]
