@@ -1,6 +1,7 @@
 """Every email to a patient is written in their language (issue 13): the outbox worker
 renders each one under ``translation.override(patient's language)``."""
 
+import datetime as dt
 import email
 import email.policy
 
@@ -11,6 +12,7 @@ from icalendar import Calendar
 from accounts.models import User
 from appointments import emails
 from appointments.tasks import send_due_notifications
+from clinic import sms
 from clinic.mailers import mailers_from_url
 from tests.factories import book, local, make_clinic, make_doctor, make_patient
 
@@ -99,3 +101,25 @@ def test_an_english_patient_s_confirmation_stays_english(inbox):
     [envelope] = inbox.envelopes
     message = email.message_from_bytes(envelope.content, policy=email.policy.default)
     assert str(message["Subject"]).startswith("Booked: Consultation with Dr. Anna Weber on")
+
+
+def test_a_german_patient_s_text_message_reminder_is_in_german(sms_gateway, inbox, frozen_now):
+    clinic = make_clinic(name="Praxis Lindenhof")
+    patient = make_patient(phone="+4917012345678", sms_opt_in=True)
+    User.objects.filter(pk=patient.user.pk).update(language="de")
+    appointment = book(
+        patient, make_doctor(clinic, name="Dr. Anna Weber"), local(clinic, 2026, 3, 9, 10)
+    )
+    send_due_notifications()  # the booking confirmation (email)
+    frozen_now.move_to(dt.datetime(2026, 3, 8, 9, 0, tzinfo=dt.UTC))  # 24 h before
+
+    send_due_notifications()
+
+    [request] = sms_gateway.received
+    assert request.body["text"] == (
+        "Erinnerung: Ihr Termin bei Dr. Anna Weber am Mo, 09.03., 10:00 CET in Praxis "
+        f"Lindenhof. Verschieben oder absagen: https://clinic.example.org/appointments/{appointment.pk}/"
+    )
+    length = sms.gsm_length(request.body["text"])
+    assert length is not None
+    assert length <= 160
