@@ -124,6 +124,7 @@ def assert_all_german(html: str, url: str) -> None:
         ("doctors", ["Nächster freier Termin:", "Mi, 04.03., 11:00 CET"]),
         ("login", ["Code per E-Mail senden", "Anmelden"]),
         ("staff-login", ["Anmeldung für das Praxisteam", "Weiter"]),
+        ("privacy", ["Datenschutzerklärung", "Impressum"]),
     ],
 )  # fmt: skip
 def test_the_public_pages_are_german(client, practice, name, expected):
@@ -132,6 +133,7 @@ def test_the_public_pages_are_german(client, practice, name, expected):
         "doctors": reverse("appointments:doctors"),
         "login": reverse("accounts:login"),
         "staff-login": reverse("staff:login"),
+        "privacy": reverse("legal:privacy"),
     }[name]
 
     html = german(client, url)
