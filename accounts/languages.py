@@ -7,8 +7,8 @@
 - Signing in (pages and API) stores the page's language for a user who has none yet,
   and sets the cookie to the language a user has, so their pages follow them.
 - The profile page and ``PUT /api/v1/me`` change it.
-- Emails are rendered with ``translation.override(user.message_language)``: the outbox
-  worker, sign-in codes and notices.
+- Messages are rendered with ``translation.override(user.message_language)``: the
+  outbox worker (every channel), sign-in codes and notices.
 """
 
 from django.conf import settings

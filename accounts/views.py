@@ -110,7 +110,8 @@ def logout(request: HttpRequest) -> HttpResponse:
 @require_POST
 def set_language(request: HttpRequest) -> HttpResponse:
     """The language switcher: Django's ``set_language`` (the language cookie, then back to
-    ``next``); a signed-in user's choice is stored too, for their emails and next sign-in."""
+    the page, by ``next`` or the Referer); a signed-in user's choice is stored too, for
+    their messages and next sign-in."""
     language = request.POST.get("language", "")
     if language not in languages.LANGUAGE_CODES:
         # Django's view would set the cookie to any language Django itself knows.
