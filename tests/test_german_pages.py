@@ -284,3 +284,15 @@ def test_the_500_page_is_german_for_a_german_browser(db, monkeypatch):
     # Rendered without the request, so without a CSRF token: no switcher form to fail.
     assert 'class="language-switcher"' not in html
     assert_all_german(html, "500")
+
+
+def test_the_cached_week_is_cached_per_language(client, practice):
+    _clinic, doctor, _patient, _appointment = practice
+    url = reverse("appointments:doctor", args=[doctor.pk])
+
+    english = client.get(url).content.decode()
+    deutsch = german(client, url)
+
+    assert "Wednesday 4 March" in english
+    assert "Mittwoch, 4. März" in deutsch
+    assert "Wednesday" not in deutsch
