@@ -19,6 +19,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
+# GNU gettext's msgfmt, for compilemessages below (the translations, locale/*.po).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gettext \
+    && rm -rf /var/lib/apt/lists/*
+
 # Every package, transitive ones included, at its locked version with its hash checked
 # (requirements.lock, `make lock`).
 COPY requirements.lock .
@@ -26,12 +31,14 @@ RUN pip install --require-hashes -r requirements.lock
 
 COPY . .
 
-# With DEBUG off the settings refuse to load without a real SECRET_KEY, ALLOWED_HOSTS and
-# PHONE_LOOKUP_KEY. These build-time values exist only for this command; the container
-# gets its own.
+# With DEBUG off the settings refuse to load without a real SECRET_KEY, ALLOWED_HOSTS,
+# PHONE_LOOKUP_KEY and FIELD_ENCRYPTION_KEYS. These build-time values exist only for these
+# commands; the container gets its own. compilemessages turns locale/*.po into the .mo
+# files the app reads (they are not committed).
 RUN SECRET_KEY=build-time-only-dummy-key-not-used-at-runtime ALLOWED_HOSTS=build \
     PHONE_LOOKUP_KEY=build-time-only-dummy-key-not-used-at-runtime \
-    python manage.py collectstatic --no-input
+    FIELD_ENCRYPTION_KEYS=YnVpbGQtdGltZS1vbmx5LWR1bW15LWtleS0wMDAwMDA= \
+    sh -c "python manage.py collectstatic --no-input && python manage.py compilemessages"
 
 RUN useradd --system --user-group --no-create-home --home-dir /app clinic
 USER clinic

@@ -2,6 +2,7 @@
 #   make run    set everything up on a fresh machine and run the site with its task worker
 #   make test   all tests on SQLite, then on PostgreSQL, plus lint, types and migrations check
 #   make test-fast  the inner loop: SQLite, without the slow tests (races, workers, browsers)
+#   make messages   update the translations' catalogue (locale/) from the sources
 
 SHELL := bash
 .SHELLFLAGS := -euo pipefail -c
@@ -49,9 +50,30 @@ check_python = $(1) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) el
 # Runs $(2), then says how long it took under the name $(1).
 timed = @echo "+ $(2)"; TIMEFORMAT='  $(1): %1Rs'; time $(2)
 
-.PHONY: bench run install lock audit test test-fast test-sqlite test-postgres lint docs-check check-postgres check-redis
+.PHONY: bench run install lock audit test test-fast test-sqlite test-postgres lint docs-check \
+	check-postgres check-redis messages compile-messages
 
-run: $(INSTALLED)
+# The translations (issue 13): the .po files are committed, the .mo files they compile to
+# are not; the site and the tests need them, so `run` and the test targets compile first.
+# compilemessages walks the tree for locale/ directories: not into the virtualenv's.
+MESSAGES_PO := $(wildcard locale/*/LC_MESSAGES/django.po)
+MESSAGES_MO := $(MESSAGES_PO:.po=.mo)
+COMPILE_MESSAGES = $(MANAGE) compilemessages --ignore '.*' --ignore var --ignore staticfiles
+
+compile-messages: $(MESSAGES_MO)
+
+$(MESSAGES_MO) &: $(MESSAGES_PO) | $(INSTALLED)
+	@command -v msgfmt >/dev/null || { echo "msgfmt not found: install GNU gettext (apt-get install gettext)." >&2; exit 1; }
+	$(COMPILE_MESSAGES)
+
+# After adding or changing texts: the catalogue gets the new messages (empty, or fuzzy
+# where an English text changed) and loses the removed ones. Translate, then commit the
+# .po; tests/clinic/test_translations.py fails until every message has its German text.
+messages: $(INSTALLED)
+	$(MANAGE) makemessages --locale de
+	$(COMPILE_MESSAGES)
+
+run: $(INSTALLED) $(MESSAGES_MO)
 	@mkdir -p var
 	$(MANAGE) migrate --no-input
 # seed_demo does nothing when demo data exists already.
@@ -124,7 +146,7 @@ test: check-postgres check-redis lint docs-check test-sqlite test-postgres
 
 # Under a minute on two cores: every test but those marked `slow` (races, worker
 # processes, Chromium, schemathesis), on SQLite.
-test-fast: $(INSTALLED)
+test-fast: $(INSTALLED) $(MESSAGES_MO)
 	env -u DATABASE_URL $(PYTEST) -m "not slow"
 
 lint: $(INSTALLED)
@@ -147,11 +169,11 @@ $(DOCS_NODE): docs/package-lock.json
 docs-check: $(DOCS_NODE)
 	$(call timed,diagrams,scripts/check-diagrams)
 
-test-sqlite: $(INSTALLED)
+test-sqlite: $(INSTALLED) $(MESSAGES_MO)
 	env -u DATABASE_URL $(PYTEST)
 
 # The complete run measures coverage too, and fails below the floor in pyproject.toml.
-test-postgres: $(INSTALLED) check-postgres check-redis
+test-postgres: $(INSTALLED) $(MESSAGES_MO) check-postgres check-redis
 	DATABASE_URL='$(PG_URL)' $(PYTEST) --cov --cov-report=term
 
 # Connects to the server's maintenance database, as Django does to create the test

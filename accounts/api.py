@@ -3,6 +3,8 @@ authenticator code; both get a bearer token. And the patient's own profile."""
 
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
@@ -11,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services, staff_services
+from accounts import languages, services, staff_services
 from accounts.api_tokens import issue_token, revoke_token
 from accounts.models import ApiToken, Authenticator, Dependant, Patient, User
 from accounts.selectors import dependants_of, own_dependant, patient_of
@@ -57,10 +59,28 @@ class ProfileSerializer(serializers.ModelSerializer[Patient]):
         help_text="Reminders and the clinic's cancellations also by text message to the "
         "phone, where the clinic sends text messages. Off unless set.",
     )
+    language = serializers.ChoiceField(
+        source="user.message_language",
+        choices=settings.LANGUAGES,
+        required=False,
+        help_text=(
+            "The language of every email to the patient. Set at the first sign-in from "
+            "Accept-Language; omitted in a PUT, it stays as it is."
+        ),
+    )
 
     class Meta:
         model = Patient
-        fields = ["id", "email", "full_name", "phone", "date_of_birth", "sms_opt_in", "is_complete"]
+        fields = [
+            "id",
+            "email",
+            "full_name",
+            "phone",
+            "date_of_birth",
+            "sms_opt_in",
+            "is_complete",
+            "language",
+        ]
         read_only_fields = ["id"]
 
 
@@ -107,9 +127,12 @@ class OtpRequestView(_SignInView):
     def post(self, request: Request) -> Response:
         form = EmailSerializer(data=request.data)
         form.is_valid(raise_exception=True)
-        services.request_login_code(
-            email=form.validated_data["email"], client_address=client_address(request)
-        )
+        # The email is for a person: in their language, or before their first sign-in in
+        # the one their client asks for (the API itself answers in English).
+        with translation.override(languages.of_request(request)):
+            services.request_login_code(
+                email=form.validated_data["email"], client_address=client_address(request)
+            )
         detail = "If this address can sign in, a code is on its way. It is valid 10 minutes."
         return Response({"detail": detail}, status=status.HTTP_202_ACCEPTED)
 
@@ -137,6 +160,8 @@ class OtpVerifyView(_SignInView):
             code=form.validated_data["code"],
             client_address=client_address(request),
         )
+        # A first sign-in stores the request's language (Accept-Language) as theirs.
+        languages.language_on_sign_in(user=user, language=languages.of_request(request))
         return _token_response(user, ApiToken.Kind.PATIENT)
 
 
@@ -207,7 +232,7 @@ class ProfileView(APIView):
         request=ProfileUpdateSerializer,
         responses=ProfileSerializer,
         tags=["me"],
-        summary="Set name, phone and date of birth (needed before the first booking)",
+        summary="Set name, phone, date of birth (needed before the first booking) and language",
     )
     def put(self, request: Request) -> Response:
         assert isinstance(request.user, User)
@@ -220,6 +245,7 @@ class ProfileView(APIView):
             phone=form.validated_data["phone"],
             date_of_birth=form.validated_data["date_of_birth"],
             sms_opt_in=form.validated_data.get("sms_opt_in"),
+            language=form.validated_data.get("user", {}).get("message_language"),
         )
         return Response(ProfileSerializer(patient).data)
 

@@ -1,7 +1,9 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from accounts.models import Dependant
 from accounts.validators import validate_date_of_birth, validate_person_name, validate_phone
@@ -9,13 +11,13 @@ from accounts.validators import validate_date_of_birth, validate_person_name, va
 
 class EmailForm(forms.Form):
     email = forms.EmailField(
-        label="Email address",
+        label=_("Email address"),
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )
 
 
-def six_digit_code_field(*, label: str, invalid_message: str) -> forms.RegexField:
+def six_digit_code_field(*, label: StrOrPromise, invalid_message: StrOrPromise) -> forms.RegexField:
     """A field for a 6-digit one-time code, spaces allowed, typed or autofilled."""
     return forms.RegexField(
         label=label,
@@ -34,31 +36,38 @@ def six_digit_code_field(*, label: str, invalid_message: str) -> forms.RegexFiel
 
 class CodeForm(forms.Form):
     code = six_digit_code_field(
-        label="6-digit code", invalid_message="Enter the 6 digits from the email."
+        label=_("6-digit code"), invalid_message=_("Enter the 6 digits from the email.")
     )
 
 
 class ProfileForm(forms.Form):
     full_name = forms.CharField(
-        label="Full name",
+        label=_("Full name"),
         max_length=200,
         validators=[validate_person_name],
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     phone = forms.CharField(
-        label="Phone number",
+        label=_("Phone number"),
         max_length=40,
         validators=[validate_phone],
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
     date_of_birth = forms.DateField(
-        label="Date of birth",
+        label=_("Date of birth"),
         validators=[validate_date_of_birth],
         widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}, format="%Y-%m-%d"),
     )
     sms_opt_in = forms.BooleanField(
         label=_("Also send me reminders and the clinic's cancellations by text message (SMS)"),
         help_text=_("To the phone number above. Emails come either way."),
+        required=False,
+    )
+    language = forms.ChoiceField(
+        label=_("Language of your emails"),
+        choices=settings.LANGUAGES,
+        help_text=_("Confirmations, reminders and sign-in codes are sent in this language."),
+        # The browser always sends one; a form without it leaves the language as it is.
         required=False,
     )
 
@@ -68,6 +77,9 @@ class ProfileForm(forms.Form):
         super().__init__(*args, **kwargs)
         if not offer_sms:
             del self.fields["sms_opt_in"]
+
+    def clean_language(self) -> str | None:
+        return self.cleaned_data.get("language") or None
 
 
 class DependantForm(forms.Form):
@@ -98,13 +110,13 @@ class DependantForm(forms.Form):
 
 class StaffPasswordForm(forms.Form):
     email = forms.EmailField(
-        label="Email address",
+        label=_("Email address"),
         max_length=254,
         # "username" lets password managers fill in the pair.
         widget=forms.EmailInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
     password = forms.CharField(
-        label="Password",
+        label=_("Password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
@@ -112,6 +124,6 @@ class StaffPasswordForm(forms.Form):
 
 class AuthenticatorCodeForm(forms.Form):
     code = six_digit_code_field(
-        label="6-digit code from your authenticator app",
-        invalid_message="Enter the 6 digits your authenticator app shows.",
+        label=_("6-digit code from your authenticator app"),
+        invalid_message=_("Enter the 6 digits your authenticator app shows."),
     )

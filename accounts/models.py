@@ -1,6 +1,7 @@
 import datetime as dt
 from typing import Any, ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
@@ -47,6 +48,11 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
     # Raised by "sign out everywhere" (accounts.services.sign_out_everywhere): every
     # session and API token issued before it ends, as a password change ends them.
     sign_out_epoch = models.PositiveIntegerField(default=0, editable=False)
+    # The language of every message to them (emails, invites, reminders) and of their
+    # pages once signed in: chosen on the profile page, through the API (/api/v1/me) or
+    # the language switcher, else the page's language when they first signed in.
+    # Empty until then: messages use LANGUAGE_CODE (``message_language``).
+    language = models.CharField(max_length=8, blank=True, choices=settings.LANGUAGES, default="")
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -63,6 +69,11 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
     def clean(self) -> None:
         super().clean()
         self.email = self.email.strip().lower()
+
+    @property
+    def message_language(self) -> str:
+        """The language to write to them in."""
+        return self.language or settings.LANGUAGE_CODE
 
     def _get_session_auth_hash(self, secret: str | None = None) -> str:
         """Django's HMAC of the password, which sessions and API tokens keep, with the

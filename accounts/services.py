@@ -35,10 +35,11 @@ from django.db import transaction
 from django.db.models import F, ProtectedError
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
-from accounts import phones
+from accounts import languages, phones
 from accounts.attempts import Attempts
 from accounts.models import ApiToken, Dependant, Patient, SignInCode, User
 from clinic import rate_limits
@@ -138,20 +139,29 @@ def request_login_code(*, email: str, client_address: str) -> None:
             code = device.issue_code(
                 valid_for=dt.timedelta(seconds=settings.OTP_EMAIL_TOKEN_VALIDITY)
             )
-            subject = str(settings.OTP_EMAIL_SUBJECT).format(token=code)
-            _send(user, subject, "accounts/email/login_code.txt", {"token": code})
+            _send(
+                user,
+                _("Your sign-in code: %(code)s"),
+                "accounts/email/login_code.txt",
+                {"token": code},
+                subject_params={"code": code},
+            )
         elif user.is_staff:
             # Staff sign in with a password on the staff sign-in page, never by emailed
             # code: the email tells them so; the page looks the same for everyone.
             _send(
                 user,
-                str(_("Sign in on the staff page")),
+                _("Sign in on the staff page"),
                 "accounts/email/staff_notice.txt",
                 {"site_url": settings.SITE_URL, "staff_login_path": reverse("staff:login")},
             )
         else:
-            subject = str(_("Your patient account is deactivated"))
-            _send(user, subject, "accounts/email/inactive_notice.txt", {})
+            _send(
+                user,
+                _("Your patient account is deactivated"),
+                "accounts/email/inactive_notice.txt",
+                {},
+            )
     except (smtplib.SMTPException, OSError) as error:
         cache.delete(cooldown)  # so that asking again sends again
         logger.warning("Sign-in email not sent: %s", type(error).__name__)
@@ -203,9 +213,12 @@ def update_patient_profile(
     phone: str,
     date_of_birth: dt.date,
     sms_opt_in: bool | None = None,
+    language: str | None = None,
 ) -> Patient:
     """The patient's own details; their phone is read in ``PHONE_DEFAULT_REGION`` when it
-    has no country code, and stored in E.164. ``sms_opt_in`` None: left as it is."""
+    has no country code, and stored in E.164. ``sms_opt_in`` None: left as it is.
+    ``language`` (one of LANGUAGES), when given, is the language of every message to
+    them; None leaves it as it is."""
     patient.full_name = full_name.strip()
     patient.phone = phones.normalise(phone)
     patient.date_of_birth = date_of_birth
@@ -213,7 +226,10 @@ def update_patient_profile(
     if sms_opt_in is not None:
         patient.sms_opt_in = sms_opt_in
         fields.append("sms_opt_in")
-    patient.save(update_fields=fields)
+    with transaction.atomic():
+        patient.save(update_fields=fields)
+        if language is not None:
+            languages.user_language_set(user=patient.user, language=language)
     return patient
 
 
@@ -307,19 +323,29 @@ def _mail_cooldown_key(email: str) -> str:
     return f"login-code-cooldown:{hashlib.sha256(email.encode()).hexdigest()[:32]}"
 
 
-def _send(user: User, subject: str, template: str, context: dict[str, object]) -> None:
-    body = render_to_string(template, {"user": user, **context})
-    send_mail(subject, body, settings.OTP_EMAIL_SENDER, [user.email])
+def _send(
+    user: User,
+    subject: StrOrPromise,
+    template: str,
+    context: dict[str, object],
+    subject_params: dict[str, object] | None = None,
+) -> None:
+    """Email ``user`` in their language; before their first sign-in, in the language of
+    the page that asked."""
+    with translation.override(user.language or translation.get_language()):
+        body = render_to_string(template, {"user": user, **context})
+        text = str(subject) % subject_params if subject_params else str(subject)
+    send_mail(text, body, settings.OTP_EMAIL_SENDER, [user.email])
 
 
 def _tell_about_failures(user: User) -> None:
     """Best effort: the account's owner learns that someone is guessing."""
     try:
-        send_mail(
-            str(_("Wrong sign-in codes for your patient account")),
-            render_to_string("accounts/email/failed_attempts.txt", {"user": user}),
-            settings.OTP_EMAIL_SENDER,
-            [user.email],
+        _send(
+            user,
+            _("Wrong sign-in codes for your patient account"),
+            "accounts/email/failed_attempts.txt",
+            {},
         )
     except (smtplib.SMTPException, OSError) as error:
         logger.warning("Failed-attempts notice not sent: %s", type(error).__name__)

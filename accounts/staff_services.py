@@ -22,7 +22,7 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.timesince import timeuntil
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -122,12 +122,10 @@ def _tell_about_failures(email: str) -> None:
     if user is None:
         return
     try:
-        send_mail(
-            str(_("Wrong passwords for your staff account")),
-            render_to_string("accounts/email/failed_passwords.txt", {"user": user}),
-            None,
-            [user.email],
-        )
+        with translation.override(user.message_language):
+            subject = str(_("Wrong passwords for your staff account"))
+            body = render_to_string("accounts/email/failed_passwords.txt", {"user": user})
+        send_mail(subject, body, None, [user.email])
     except (smtplib.SMTPException, OSError) as error:
         logger.warning("Failed-passwords notice not sent: %s", type(error).__name__)
 

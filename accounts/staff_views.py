@@ -11,11 +11,11 @@ from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 
-from accounts import staff_services
+from accounts import languages, staff_services
 from accounts.authenticator import manual_key, qr_code_svg
 from accounts.decorators import is_verified_staff
 from accounts.forms import AuthenticatorCodeForm, StaffPasswordForm
@@ -162,4 +162,7 @@ def _sign_in(request: HttpRequest, user: User, device: Authenticator) -> HttpRes
     # login() rotates the session key again: the signed-in session is a new one.
     auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     otp_login(request, device)
-    return redirect(next_url or settings.STAFF_LOGIN_REDIRECT_URL)
+    language = languages.language_on_sign_in(user=user, language=translation.get_language())
+    return languages.remember_language(
+        redirect(next_url or settings.STAFF_LOGIN_REDIRECT_URL), language
+    )

@@ -12,4 +12,6 @@ urlpatterns = [
     path("account/people/new/", views.dependant_add, name="dependant-add"),
     path("account/people/<int:pk>/", views.dependant_edit, name="dependant-edit"),
     path("account/people/<int:pk>/remove/", views.dependant_remove, name="dependant-remove"),
+    # The language switcher: Django's set_language (accounts.views.set_language).
+    path("language/", views.set_language, name="set-language"),
 ]

@@ -39,7 +39,9 @@ def validate_person_name(value: str) -> None:
 def validate_date_of_birth(value: dt.date) -> None:
     if value > timezone.localdate():
         raise ValidationError(
-            "The date of birth cannot be in the future.", code="date_of_birth_in_future"
+            _("The date of birth cannot be in the future."), code="date_of_birth_in_future"
         )
     if value < EARLIEST_BIRTH_DATE:
-        raise ValidationError("Enter a date of birth after 1900.", code="date_of_birth_too_early")
+        raise ValidationError(
+            _("Enter a date of birth after 1900."), code="date_of_birth_too_early"
+        )

@@ -2,15 +2,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
+from django.views.i18n import set_language as django_set_language
 from django_otp import login as otp_login
 
-from accounts import selectors, services
+from accounts import languages, selectors, services
 from accounts.decorators import current_patient, patient_required
 from accounts.forms import CodeForm, DependantForm, EmailForm, ProfileForm
 from accounts.models import Dependant, User
@@ -84,10 +87,13 @@ def login_verify(request: HttpRequest) -> HttpResponse:
             # login() rotates the session key, so a session fixed before login is useless.
             auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             otp_login(request, device)
+            language = languages.language_on_sign_in(user=user, language=translation.get_language())
             if not current_patient(request).is_complete:
                 query = f"?{urlencode({'next': next_url})}" if next_url else ""
-                return redirect(reverse("accounts:profile") + query)
-            return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+                response = redirect(reverse("accounts:profile") + query)
+            else:
+                response = redirect(next_url or settings.LOGIN_REDIRECT_URL)
+            return languages.remember_language(response, language)
     return render(
         request, "accounts/login_verify.html", {"form": form, "email": email}, status=status
     )
@@ -102,6 +108,21 @@ def logout(request: HttpRequest) -> HttpResponse:
     return redirect("home")
 
 
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """The language switcher: Django's ``set_language`` (the language cookie, then back to
+    the page, by ``next`` or the Referer); a signed-in user's choice is stored too, for
+    their messages and next sign-in."""
+    language = request.POST.get("language", "")
+    if language not in languages.LANGUAGE_CODES:
+        # Django's view would set the cookie to any language Django itself knows.
+        raise BadRequest("Not a language of this site.")
+    response = django_set_language(request)
+    if isinstance(request.user, User):
+        languages.user_language_set(user=request.user, language=language)
+    return response
+
+
 @patient_required
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
@@ -113,13 +134,19 @@ def profile(request: HttpRequest) -> HttpResponse:
             "phone": patient.phone,
             "date_of_birth": patient.date_of_birth,
             "sms_opt_in": patient.sms_opt_in,
+            "language": patient.user.language
+            or languages.supported_language(translation.get_language()),
         },
         offer_sms=sms_is_configured(),
     )
     if request.method == "POST" and form.is_valid():
         services.update_patient_profile(patient=patient, **form.cleaned_data)
         next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
-        return redirect(next_url or settings.LOGIN_REDIRECT_URL)
+        response = redirect(next_url or settings.LOGIN_REDIRECT_URL)
+        if form.cleaned_data["language"]:
+            # The pages follow the language chosen for the messages.
+            languages.remember_language(response, form.cleaned_data["language"])
+        return response
     return render(
         request,
         "accounts/profile.html",

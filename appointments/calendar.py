@@ -14,6 +14,9 @@ Three flavours, by iTIP method (RFC 5546):
 Every flavour names the clinic as ORGANIZER (RFC 5546 §3.2.1 requires it of PUBLISH
 too); an invite (``REQUEST`` / ``CANCEL``) also names the patient as ATTENDEE, as RFC
 5546 requires; RSVP=FALSE because no reply is read.
+
+Summary and description are in the active language: the patient's, in the emails the worker
+sends; the page's, for the download.
 """
 
 import datetime as dt
@@ -24,6 +27,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from icalendar import Calendar, Event, vCalAddress
 
 from appointments.models import Appointment
@@ -41,7 +45,10 @@ def event_uid(appointment: Appointment) -> str:
 
 def event_summary(appointment: Appointment) -> str:
     # Doctors' names carry their title ("Dr. Anna Weber"), so none is added here.
-    return f"{appointment.appointment_type.name} with {appointment.doctor.name}"
+    return gettext("%(type)s with %(doctor)s") % {
+        "type": appointment.appointment_type.name,
+        "doctor": appointment.doctor.name,
+    }
 
 
 def appointment_calendar(appointment: Appointment, *, method: Method = "PUBLISH") -> bytes:
@@ -53,9 +60,10 @@ def appointment_calendar(appointment: Appointment, *, method: Method = "PUBLISH"
     description = "\n".join(
         line
         for line in [
-            f"{appointment.appointment_type} at {clinic.name}.",
-            f"Clinic phone: {clinic.phone}" if clinic.phone else "",
-            f"See, change or cancel this appointment: {manage_url}",
+            gettext("%(type)s at %(clinic)s.")
+            % {"type": appointment.appointment_type, "clinic": clinic.name},
+            gettext("Clinic phone: %(phone)s") % {"phone": clinic.phone} if clinic.phone else "",
+            gettext("See, change or cancel this appointment: %(url)s") % {"url": manage_url},
         ]
         if line
     )

@@ -60,7 +60,8 @@ class EmailSender:
 
 
 SMS_KINDS = frozenset({Kind.REMINDER, Kind.CANCELLED_BY_CLINIC})
-SMS_TIME_FORMAT = "D j M, H:i T"  # Mon 9 Mar, 10:00 CET
+# Mon 9 Mar, 10:00 CET; Mo, 09.03., 10:00 CET (clinic/formats).
+SMS_TIME_FORMAT = "SHORT_WEEKDAY_DATETIME_ZONE_FORMAT"
 
 
 class SmsSender:

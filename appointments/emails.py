@@ -41,6 +41,8 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django_stubs_ext import StrOrPromise
 
 from appointments.calendar import Method, appointment_calendar
 from appointments.models import Appointment, Notification
@@ -48,13 +50,14 @@ from clinic.local_time import local_format
 
 Kind = Notification.Kind
 
-# "Booked: Consultation with Dr. Anna Weber on Mon 9 Mar, 10:00 CET"
-SUBJECT_PREFIXES: dict[str, str] = {
-    Kind.BOOKED: "Booked",
-    Kind.RESCHEDULED: "Rescheduled",
-    Kind.CANCELLED_BY_PATIENT: "Cancelled",
-    Kind.CANCELLED_BY_CLINIC: "Cancelled by the clinic",
-    Kind.REMINDER: "Reminder",
+# "Booked: Consultation with Dr. Anna Weber on Mon 9 Mar, 10:00 CET", in the patient's
+# language (the worker renders each email under their language).
+SUBJECTS: dict[str, StrOrPromise] = {
+    Kind.BOOKED: _("Booked: %(what)s on %(when)s"),
+    Kind.RESCHEDULED: _("Rescheduled: %(what)s, now on %(when)s"),
+    Kind.CANCELLED_BY_PATIENT: _("Cancelled: %(what)s on %(when)s"),
+    Kind.CANCELLED_BY_CLINIC: _("Cancelled by the clinic: %(what)s on %(when)s"),
+    Kind.REMINDER: _("Reminder: %(what)s on %(when)s"),
 }
 # Which calendar invite each kind carries; reminders change nothing, so they carry none.
 INVITE_METHODS: dict[str, Method] = {
@@ -65,8 +68,10 @@ INVITE_METHODS: dict[str, Method] = {
 }
 INVITE_FILENAME = "invite.ics"
 INVITE_ATTACHMENT_TYPE = "application/ics"
-SUBJECT_TIME_FORMAT = "D j M, H:i T"  # Mon 9 Mar, 10:00 CET
-BODY_TIME_FORMAT = "l j F Y, H:i T"  # Monday 9 March 2026, 10:00 CET
+# The languages' formats (clinic/formats): Mon 9 Mar, 10:00 CET; Mo, 09.03., 10:00 CET.
+SUBJECT_TIME_FORMAT = "SHORT_WEEKDAY_DATETIME_ZONE_FORMAT"
+# Monday 9 March 2026, 10:00 CET; Montag, 9. März 2026, 10:00 CET.
+BODY_TIME_FORMAT = "WEEKDAY_DATETIME_ZONE_FORMAT"
 
 
 class InviteEmail(EmailMultiAlternatives):
@@ -138,11 +143,11 @@ def sender(appointment: Appointment) -> str:
 def subject(notification: Notification) -> str:
     appointment = notification.appointment
     when = local_format(local_start(appointment), SUBJECT_TIME_FORMAT)
-    what = f"{appointment.appointment_type.name} with {appointment.doctor.name}"
-    if notification.kind == Kind.RESCHEDULED:
-        text = f"{SUBJECT_PREFIXES[notification.kind]}: {what}, now on {when}"
-    else:
-        text = f"{SUBJECT_PREFIXES[notification.kind]}: {what} on {when}"
+    what = _("%(type)s with %(doctor)s") % {
+        "type": appointment.appointment_type.name,
+        "doctor": appointment.doctor.name,
+    }
+    text = SUBJECTS[notification.kind] % {"what": what, "when": when}
     # Names come from the database; a line break in a header would be refused.
     return " ".join(text.split())
 
@@ -170,7 +175,7 @@ def email_context(notification: Notification) -> dict[str, Any]:
         "clinic": clinic,
         "address_lines": [line.strip() for line in clinic.address.splitlines() if line.strip()],
         "when": local_format(local_start(appointment), BODY_TIME_FORMAT),
-        "ends": local_format(appointment.ends_at, "H:i T", clinic.zone),
+        "ends": local_format(appointment.ends_at, "TIME_ZONE_FORMAT", clinic.zone),
         "previous_when": (
             local_format(previous_start, BODY_TIME_FORMAT, clinic.zone) if previous_start else ""
         ),

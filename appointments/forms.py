@@ -25,8 +25,8 @@ class AwareDateTimeField(forms.Field):
     a link that does not say which instant it means is refused instead."""
 
     default_error_messages = {
-        "invalid": "Give the time in ISO 8601 form, e.g. 2026-03-09T09:00:00Z.",
-        "naive": "Give the time with its UTC offset, e.g. 2026-03-09T09:00:00Z.",
+        "invalid": _("Give the time in ISO 8601 form, e.g. 2026-03-09T09:00:00Z."),
+        "naive": _("Give the time with its UTC offset, e.g. 2026-03-09T09:00:00Z."),
     }
 
     def to_python(self, value: Any) -> dt.datetime | None:
@@ -50,11 +50,11 @@ class AwareDateTimeField(forms.Field):
 class BookingQueryForm(forms.Form):
     """The query string of the booking page: ``?doctor=<id>&type=<id>&start=<ISO 8601>``."""
 
-    doctor = forms.IntegerField(min_value=1, error_messages={"required": "Choose a doctor."})
+    doctor = forms.IntegerField(min_value=1, error_messages={"required": _("Choose a doctor.")})
     type = forms.IntegerField(
-        min_value=1, error_messages={"required": "Choose an appointment type."}
+        min_value=1, error_messages={"required": _("Choose an appointment type.")}
     )
-    start = AwareDateTimeField(error_messages={"required": "Choose a time."})
+    start = AwareDateTimeField(error_messages={"required": _("Choose a time.")})
 
 
 def new_booking_key() -> str:
@@ -63,8 +63,8 @@ def new_booking_key() -> str:
 
 class BookingForm(forms.Form):
     reason = forms.CharField(
-        label="Reason for your visit (optional)",
-        help_text="A few words help the doctor prepare. Only the clinic sees this.",
+        label=_("Reason for your visit (optional)"),
+        help_text=_("A few words help the doctor prepare. Only the clinic sees this."),
         max_length=REASON_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -75,8 +75,8 @@ class BookingForm(forms.Form):
         regex=r"^[0-9a-f]{32}$",
         widget=forms.HiddenInput,
         error_messages={
-            "required": "This form has expired. Please open the booking page again.",
-            "invalid": "This form has expired. Please open the booking page again.",
+            "required": _("This form has expired. Please open the booking page again."),
+            "invalid": _("This form has expired. Please open the booking page again."),
         },
     )
 
@@ -102,7 +102,7 @@ class BookingForm(forms.Form):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(
-        label="Reason for cancelling (optional)",
+        label=_("Reason for cancelling (optional)"),
         max_length=REASON_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -110,7 +110,7 @@ class CancelForm(forms.Form):
 
 
 class RescheduleForm(forms.Form):
-    start = AwareDateTimeField(error_messages={"required": "Choose a new time."})
+    start = AwareDateTimeField(error_messages={"required": _("Choose a new time.")})
 
 
 class WeekForm(forms.Form):
@@ -120,5 +120,5 @@ class WeekForm(forms.Form):
         required=False,
         validators=[validate_date_in_range],
         input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "Give the week as a date, e.g. 2026-03-09."},
+        error_messages={"invalid": _("Give the week as a date, e.g. 2026-03-09.")},
     )

@@ -26,7 +26,8 @@ from zoneinfo import ZoneInfo
 
 from django.core.cache import cache
 from django.db.models import prefetch_related_objects
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import gettext
 
 from appointments.models import Appointment, Status
 from scheduling.availability import (
@@ -332,7 +333,7 @@ def free_week(
 
 def zone_note(zone: ZoneInfo, week_start: dt.date) -> str:
     """'Berlin time (CET)'; in a week with a clock change, 'Berlin time (CET, and CEST
-    from Sunday 29 March)'."""
+    from Sunday 29 March)'; in the active language."""
     place = str(zone).rsplit("/", 1)[-1].replace("_", " ")
     names: list[str] = []
     previous = ""
@@ -343,9 +344,15 @@ def zone_note(zone: ZoneInfo, week_start: dt.date) -> str:
         if not names:
             names.append(name)
         elif name != previous:
-            names.append(f"{name} from {day:%A} {day.day} {day:%B}")
+            names.append(
+                gettext("%(zone)s from %(day)s")
+                % {"zone": name, "day": formats.date_format(day, "WEEKDAY_DAY_MONTH_FORMAT")}
+            )
         previous = name
-    return f"{place} time ({', and '.join(names)})"
+    return gettext("%(place)s time (%(zones)s)") % {
+        "place": place,
+        "zones": gettext(", and ").join(names),
+    }
 
 
 # --- Each doctor's next free time, for the lists -----------------------------------------

@@ -22,6 +22,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
+from django_stubs_ext import StrOrPromise
 
 from accounts.decorators import staff_required
 from accounts.models import User
@@ -71,7 +72,7 @@ class Forms:
 @dataclass
 class WeekdayBlock:
     weekday: int
-    label: str
+    label: StrOrPromise
     rows: list[tuple[WeeklyAvailability, IntervalChangeForm]]
     add_form: IntervalForm
 

@@ -21,11 +21,11 @@ from scheduling.models import AppointmentType, Doctor
 
 
 class Status(models.TextChoices):
-    BOOKED = "booked", "Booked"
-    CANCELLED_BY_PATIENT = "cancelled_by_patient", "Cancelled by patient"
-    CANCELLED_BY_CLINIC = "cancelled_by_clinic", "Cancelled by clinic"
-    COMPLETED = "completed", "Completed"
-    NO_SHOW = "no_show", "No-show"
+    BOOKED = "booked", _("Booked")
+    CANCELLED_BY_PATIENT = "cancelled_by_patient", _("Cancelled by patient")
+    CANCELLED_BY_CLINIC = "cancelled_by_clinic", _("Cancelled by clinic")
+    COMPLETED = "completed", _("Completed")
+    NO_SHOW = "no_show", _("No-show")
 
 
 # Statuses that occupy the doctor's (and the patient's) time. A completed or missed
@@ -201,17 +201,17 @@ class Notification(models.Model):
         SMS = "sms", _("Text message (SMS)")
 
     class Kind(models.TextChoices):
-        BOOKED = "booked", "Booking confirmation"
-        RESCHEDULED = "rescheduled", "Reschedule confirmation"
-        CANCELLED_BY_PATIENT = "cancelled_by_patient", "Cancellation confirmation"
-        CANCELLED_BY_CLINIC = "cancelled_by_clinic", "Cancellation notice from the clinic"
-        REMINDER = "reminder", "Reminder"
+        BOOKED = "booked", _("Booking confirmation")
+        RESCHEDULED = "rescheduled", _("Reschedule confirmation")
+        CANCELLED_BY_PATIENT = "cancelled_by_patient", _("Cancellation confirmation")
+        CANCELLED_BY_CLINIC = "cancelled_by_clinic", _("Cancellation notice from the clinic")
+        REMINDER = "reminder", _("Reminder")
 
     class State(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped (no longer true)"
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped (no longer true)")
 
     appointment = models.ForeignKey(
         Appointment, on_delete=models.PROTECT, related_name="notifications"

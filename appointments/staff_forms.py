@@ -3,6 +3,7 @@
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from accounts import phones
 from accounts.validators import validate_date_of_birth, validate_person_name
@@ -17,13 +18,13 @@ class CalendarQueryForm(forms.Form):
 
     clinic = forms.IntegerField(required=False, min_value=1)
     view = forms.ChoiceField(
-        required=False, choices=[("day", "Day"), ("week", "Week")], initial="day"
+        required=False, choices=[("day", _("Day")), ("week", _("Week"))], initial="day"
     )
     date = forms.DateField(
         required=False,
         validators=[validate_date_in_range],
         input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "Give the date as YYYY-MM-DD, e.g. 2026-03-09."},
+        error_messages={"invalid": _("Give the date as YYYY-MM-DD, e.g. 2026-03-09.")},
     )
     doctor = forms.IntegerField(required=False, min_value=1)
     specialty = forms.CharField(required=False, max_length=100)
@@ -31,49 +32,51 @@ class CalendarQueryForm(forms.Form):
 
 class StaffCancelForm(forms.Form):
     reason = forms.CharField(
-        label="Reason for cancelling",
-        help_text="The patient reads this in the cancellation email.",
+        label=_("Reason for cancelling"),
+        help_text=_("The patient reads this in the cancellation email."),
         max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "Give the reason: the patient is told it."},
+        error_messages={"required": _("Give the reason: the patient is told it.")},
     )
 
 
 class AttendanceForm(forms.Form):
     status = forms.ChoiceField(
-        choices=[(Status.COMPLETED, "Completed"), (Status.NO_SHOW, "No-show")]
+        choices=[(Status.COMPLETED, _("Completed")), (Status.NO_SHOW, _("No-show"))]
     )
 
 
 class SickDayForm(forms.Form):
     reason = forms.CharField(
-        label="Reason for cancelling",
-        help_text="Every patient reads this in their cancellation email.",
+        label=_("Reason for cancelling"),
+        help_text=_("Every patient reads this in their cancellation email."),
         max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "Give the reason: the patients are told it."},
+        error_messages={"required": _("Give the reason: the patients are told it.")},
     )
 
 
 class PatientSearchForm(forms.Form):
-    q = forms.CharField(label="Name, email or phone", required=False, max_length=200)
+    q = forms.CharField(label=_("Name, email or phone"), required=False, max_length=200)
 
 
 class NewPatientForm(forms.Form):
     """A patient registered by staff; the phone is read in ``region`` (the clinic's
     country) when it has no country code."""
 
-    email = forms.EmailField(label="Email", help_text="The patient signs in with a code sent here.")
-    full_name = forms.CharField(
-        label="Full name", max_length=200, validators=[validate_person_name]
+    email = forms.EmailField(
+        label=_("Email"), help_text=_("The patient signs in with a code sent here.")
     )
-    phone = forms.CharField(label="Phone", max_length=40)
+    full_name = forms.CharField(
+        label=_("Full name"), max_length=200, validators=[validate_person_name]
+    )
+    phone = forms.CharField(label=_("Phone"), max_length=40)
     date_of_birth = forms.DateField(
-        label="Date of birth",
+        label=_("Date of birth"),
         validators=[validate_date_of_birth],
         input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Give the date as YYYY-MM-DD, e.g. 1980-01-31."},
+        error_messages={"invalid": _("Give the date as YYYY-MM-DD, e.g. 1980-01-31.")},
     )
 
     def __init__(self, *args: Any, region: str, **kwargs: Any) -> None:
@@ -97,7 +100,7 @@ class StaffBookingQueryForm(forms.Form):
 
 class StaffBookingForm(forms.Form):
     reason = forms.CharField(
-        label="Reason for the visit (optional)",
+        label=_("Reason for the visit (optional)"),
         max_length=REASON_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -107,8 +110,8 @@ class StaffBookingForm(forms.Form):
         regex=r"^[0-9a-f]{32}$",
         widget=forms.HiddenInput,
         error_messages={
-            "required": "This form has expired. Please choose the time again.",
-            "invalid": "This form has expired. Please choose the time again.",
+            "required": _("This form has expired. Please choose the time again."),
+            "invalid": _("This form has expired. Please choose the time again."),
         },
     )
 
@@ -119,7 +122,8 @@ class BookedDecisionForm(forms.Form):
     booked (they are listed as conflicts)."""
 
     booked = forms.ChoiceField(
-        required=False, choices=[("", "Not asked yet"), ("cancel", "Cancel"), ("keep", "Keep")]
+        required=False,
+        choices=[("", _("Not asked yet")), ("cancel", _("Cancel")), ("keep", _("Keep"))],
     )
 
 
@@ -129,23 +133,23 @@ class StaffRescheduleQueryForm(forms.Form):
     week = forms.DateField(
         required=False,
         input_formats=["%Y-%m-%d"],
-        error_messages={"invalid": "Give the week as a date, e.g. 2026-03-09."},
+        error_messages={"invalid": _("Give the week as a date, e.g. 2026-03-09.")},
     )
     start = AwareDateTimeField(required=False)
 
 
 class StaffRescheduleForm(forms.Form):
     reason = forms.CharField(
-        label="Why is it moved?",
-        help_text='For the appointment\'s history, e.g. "the patient asked on the phone".',
+        label=_("Why is it moved?"),
+        help_text=_('For the appointment\'s history, e.g. "the patient asked on the phone".'),
         max_length=REASON_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={"required": "Say why it is moved: the history keeps it."},
+        error_messages={"required": _("Say why it is moved: the history keeps it.")},
     )
 
 
 class DoctorPickerForm(forms.Form):
     """``?doctor=<part of the name>&specialty=``: the doctors to book by phone."""
 
-    doctor = forms.CharField(label="Doctor's name", required=False, max_length=100)
-    specialty = forms.CharField(label="Specialty", required=False, max_length=100)
+    doctor = forms.CharField(label=_("Doctor's name"), required=False, max_length=100)
+    specialty = forms.CharField(label=_("Specialty"), required=False, max_length=100)

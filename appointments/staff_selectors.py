@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Count, Q, QuerySet
-from django.utils import dateformat, timezone
+from django.utils import formats, timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
@@ -288,6 +288,11 @@ def _minute_of_day(instant: dt.datetime, zone: ZoneInfo, date: dt.date) -> int:
     return local.hour * 60 + local.minute
 
 
+def _grid_time(local: dt.datetime) -> str:
+    """'Mon 9 Mar 10:30' ('Mo, 9. Mär 10:30'): a free time's label on the grid."""
+    return f"{formats.date_format(local, 'SHORT_WEEKDAY_DAY_MONTH_FORMAT')} {local:%H:%M}"
+
+
 def _span(start: dt.datetime, end: dt.datetime, zone: ZoneInfo, date: dt.date) -> tuple[int, int]:
     top = _minute_of_day(start, zone, date)
     return top, max(_minute_of_day(end, zone, date) - top, 0)
@@ -338,7 +343,7 @@ def _grid_column(
             slot.start,
             *_span(slot.start, slot.start + min(slot.end - slot.start, types[0].step), zone, date),
             label=str(_("Book %(doctor)s, %(when)s"))
-            % {"doctor": name, "when": dateformat.format(slot.start.astimezone(zone), "D j M H:i")},
+            % {"doctor": name, "when": _grid_time(slot.start.astimezone(zone))},
         )
         for slot in free
     ]

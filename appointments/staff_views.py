@@ -128,7 +128,11 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as error:
         return _render_detail(request, appointment, cancel_form=form, error=error)
-    messages.success(request, f"Cancelled: {describe(cancelled)}. The patient will be emailed.")
+    messages.success(
+        request,
+        _("Cancelled: %(appointment)s. The patient will be emailed.")
+        % {"appointment": describe(cancelled)},
+    )
     return _back_to(appointment, safe_next(request, request.POST.get("next")))
 
 
@@ -138,7 +142,7 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
     appointment = _staff_appointment(request, pk)
     form = AttendanceForm(request.POST)
     if not form.is_valid():
-        return _render_detail(request, appointment, problem="Choose completed or no-show.")
+        return _render_detail(request, appointment, problem=_("Choose completed or no-show."))
     try:
         marked = mark_attendance(
             appointment=appointment,
@@ -147,7 +151,11 @@ def attendance(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except DomainError as error:
         return _render_detail(request, appointment, error=error)
-    messages.success(request, f"Marked {marked.get_status_display().lower()}: {describe(marked)}.")
+    messages.success(
+        request,
+        _("Marked %(status)s: %(appointment)s.")
+        % {"status": marked.get_status_display().lower(), "appointment": describe(marked)},
+    )
     return _back_to(appointment, safe_next(request, request.POST.get("next")))
 
 
@@ -476,7 +484,11 @@ def book_for_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
     except DomainError as error:
         context |= {"error": error, "form": None}
         return render(request, template, context, status=error.http_status)
-    messages.success(request, f"Booked for {patient.full_name}: {describe(appointment)}.")
+    messages.success(
+        request,
+        _("Booked for %(patient)s: %(appointment)s.")
+        % {"patient": patient.full_name, "appointment": describe(appointment)},
+    )
     return _back_to(appointment)
 
 

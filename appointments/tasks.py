@@ -15,7 +15,7 @@ import time
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from appointments import channels, notifications
 from appointments.models import Appointment, Notification, Status
@@ -92,7 +92,7 @@ def send_next_notification() -> str | None:
         try:
             # A savepoint, so that a database error while rendering leaves this
             # transaction usable for recording the failure.
-            with transaction.atomic():
+            with transaction.atomic(), translation.override(message_language(notification)):
                 channels.sender(notification.channel).send(notification)
         except Exception as error:
             # Every failure is recorded, whatever it is: a row that raised out of here
@@ -106,6 +106,13 @@ def send_next_notification() -> str | None:
         notification.save(update_fields=["state", "sent_at", "attempts", "next_attempt_at"])
         logger.info("Sent %s %s", notification.channel, notification.key)
         return notification.state
+
+
+def message_language(notification: Notification) -> str:
+    """The language the patient reads (chosen on their profile, else that of their first
+    sign-in): every message to them (an email with its subject and invite, a text
+    message) is rendered in it."""
+    return notification.appointment.patient.user.message_language
 
 
 def due_notifications(now: dt.datetime) -> QuerySet[Notification]:

@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from django_htmx.http import HttpResponseClientRedirect
 
@@ -51,7 +52,8 @@ from scheduling import selectors as scheduling_selectors
 from scheduling.forms import search_form
 from scheduling.models import AppointmentType, Clinic, Doctor
 
-LOCAL_TIME_FORMAT = "l j F Y, H:i T"  # Monday 9 March 2026, 10:00 CET
+# Monday 9 March 2026, 10:00 CET; Montag, 9. März 2026, 10:00 CET (clinic/formats).
+LOCAL_TIME_FORMAT = "WEEKDAY_DATETIME_ZONE_FORMAT"
 # How far ahead the list of doctors looks for each one's next free time.
 NEXT_FREE_DAYS = 14
 # Doctors per page of the list: a screenful on a phone, and it bounds the availability
@@ -267,9 +269,11 @@ def book(request: HtmxHttpRequest) -> HttpResponse:
     if appointment.is_cancelled:
         # This form was sent before (the same booking key): its booking was made then and
         # has been cancelled since. Say so rather than "Booked".
-        messages.info(request, "This booking was made earlier and has since been cancelled.")
+        messages.info(request, _("This booking was made earlier and has since been cancelled."))
     else:
-        messages.success(request, f"Booked: {describe(appointment)}.")
+        messages.success(
+            request, _("Booked: %(appointment)s.") % {"appointment": describe(appointment)}
+        )
     return _go_to_appointment(request, appointment)
 
 
@@ -330,7 +334,9 @@ def cancel(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     except DomainError as error:
         return _render_detail(request, appointment, form, error=error)
     # Cancelling a cancelled appointment returns it unchanged: a retried POST lands here too.
-    messages.success(request, f"Cancelled: {describe(cancelled)}.")
+    messages.success(
+        request, _("Cancelled: %(appointment)s.") % {"appointment": describe(cancelled)}
+    )
     return _go_to_appointment(request, cancelled)
 
 
@@ -389,7 +395,9 @@ def reschedule(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                 error, status = refused, refused.http_status
                 chosen_day = starts_at.astimezone(clinic.zone).date()
             else:
-                messages.success(request, f"Rescheduled: {describe(moved)}.")
+                messages.success(
+                    request, _("Rescheduled: %(appointment)s.") % {"appointment": describe(moved)}
+                )
                 return _go_to_appointment(request, moved)
 
     week = None
@@ -446,9 +454,14 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
 
 
 def describe(appointment: Appointment) -> str:
-    """'Consultation with Dr. Anna Weber on Monday 9 March 2026, 10:00 CET'."""
+    """'Consultation with Dr. Anna Weber on Monday 9 March 2026, 10:00 CET', in the active
+    language."""
     when = local_format(appointment.starts_at, LOCAL_TIME_FORMAT, appointment.doctor.clinic.zone)
-    return f"{appointment.appointment_type.name} with {appointment.doctor.name} on {when}"
+    return _("%(type)s with %(doctor)s on %(when)s") % {
+        "type": appointment.appointment_type.name,
+        "doctor": appointment.doctor.name,
+        "when": when,
+    }
 
 
 def _own_appointment(request: HttpRequest, pk: int) -> Appointment:

@@ -5,6 +5,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 
@@ -33,6 +34,26 @@ class DomainErrorMiddleware:
         )
         if exception.retry_after is not None:
             response["Retry-After"] = str(exception.retry_after)
+        return response
+
+
+class EnglishApiMiddleware:
+    """The JSON API (``/api/``) answers in English whatever ``Accept-Language`` asks for
+    (docs/api.md, "Errors"): its ``detail`` texts are for the developers of its clients,
+    its ``code`` for their programs, and half-translated problems (a German field message
+    in an English sentence) would help neither. After ``LocaleMiddleware``, which then
+    leaves this ``Content-Language`` as it is. What the API sends to a person (a sign-in
+    code by email) is still in their language: ``accounts.languages.of_request``."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if not request.path_info.startswith("/api/"):
+            return self.get_response(request)
+        with translation.override(settings.LANGUAGE_CODE):
+            response = self.get_response(request)
+        response.headers["Content-Language"] = settings.LANGUAGE_CODE
         return response
 
 

@@ -158,6 +158,12 @@ MIDDLEWARE = [
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "clinic.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The page's language (issue 13): the language cookie that the switcher (Django's
+    # set_language) and signing in set, else the browser's Accept-Language, else
+    # LANGUAGE_CODE. After the sessions, before anything that renders text.
+    "django.middleware.locale.LocaleMiddleware",
+    # ...but the JSON API answers in English (clinic/middleware.py).
+    "clinic.middleware.EnglishApiMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -189,6 +195,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "scheduling.context_processors.site_name",
+                # LANGUAGE_CODE and LANGUAGES for <html lang> and the language switcher.
+                "django.template.context_processors.i18n",
             ],
         },
     },
@@ -396,7 +404,20 @@ SMS_GATEWAY_TIMEOUT_SECONDS = env_int("SMS_GATEWAY_TIMEOUT_SECONDS", 10)
 check_sms_settings(backend=SMS_BACKEND, url=SMS_GATEWAY_URL, token=SMS_GATEWAY_TOKEN, debug=DEBUG)
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-LANGUAGE_CODE = "en-us"
+# --- Languages (issue 13) --------------------------------------------------------------
+# English by default (the tests assert English texts), German for anyone whose browser
+# or choice asks for it. The translations are locale/de/LC_MESSAGES/django.po, compiled by
+# `make` and the Dockerfile (compilemessages); docs/architecture.md, "Languages".
+LANGUAGE_CODE = "en"
+LANGUAGES = [("de", "Deutsch"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# Dates and times in each language's own formats, 24-hour in both (clinic/formats/).
+FORMAT_MODULE_PATH = ["clinic.formats"]
+# The switcher's choice, kept for a year; like the other cookies, Secure without DEBUG.
+LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"  # storage and server time; each clinic shows its own IANA zone
 USE_I18N = True
 USE_TZ = True
@@ -468,6 +489,8 @@ SESSION_ABSOLUTE_SECONDS = env_int("SESSION_ABSOLUTE_SECONDS", SESSION_COOKIE_AG
 
 # Patients log in with a one-time code sent by email (accounts.services).
 OTP_EMAIL_SENDER = DEFAULT_FROM_EMAIL
+# django-otp's own subject, unused: accounts.services writes the code email itself, in the
+# patient's language.
 OTP_EMAIL_SUBJECT = "Your sign-in code: {token}"
 OTP_EMAIL_BODY_TEMPLATE_PATH = "accounts/email/login_code.txt"
 OTP_EMAIL_TOKEN_VALIDITY = 600

@@ -193,7 +193,7 @@ class WeeklyAvailabilityFormSet(
         overlap = first_overlap(rows)
         if overlap is not None:
             raise forms.ValidationError(
-                "Two intervals on %(weekday)s overlap; merge them into one.",
+                _("Two intervals on %(weekday)s overlap; merge them into one."),
                 params={"weekday": Weekday(overlap[0].weekday).label},
             )
 

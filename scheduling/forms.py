@@ -16,7 +16,7 @@ from scheduling.models import Clinic, Weekday
 def _end_after_start(form: forms.Form, cleaned: dict[str, Any]) -> None:
     start, end = cleaned.get("start_time"), cleaned.get("end_time")
     if start and end and end <= start:
-        form.add_error("end_time", "The end must be after the start.")
+        form.add_error("end_time", _("The end must be after the start."))
 
 
 def time_input() -> forms.TimeInput:
@@ -24,10 +24,16 @@ def time_input() -> forms.TimeInput:
     return forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 
 
+def date_input() -> forms.DateInput:
+    # <input type="date"> takes an ISO date whatever the language (the browser shows it in
+    # its own format); Django's German default, 02.12.2026, would leave it empty.
+    return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
 class IntervalForm(forms.Form):
     weekday = forms.TypedChoiceField(choices=Weekday.choices, coerce=int, widget=forms.HiddenInput)
-    start_time = forms.TimeField(label="From", widget=time_input())
-    end_time = forms.TimeField(label="To", widget=time_input())
+    start_time = forms.TimeField(label=_("From"), widget=time_input())
+    end_time = forms.TimeField(label=_("To"), widget=time_input())
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -41,32 +47,32 @@ class IntervalChangeForm(IntervalForm):
 
 class TimeOffForm(forms.Form):
     start_date = forms.DateField(
-        label="From",
+        label=_("From"),
         validators=[validate_date_in_range],
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=date_input(),
     )
     end_date = forms.DateField(
-        label="Until",
+        label=_("Until"),
         validators=[validate_date_in_range],
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=date_input(),
     )
     start_time = forms.TimeField(
-        label="From time",
+        label=_("From time"),
         required=False,
-        help_text="Empty: the whole first day.",
+        help_text=_("Empty: the whole first day."),
         widget=time_input(),
     )
     end_time = forms.TimeField(
-        label="Until time",
+        label=_("Until time"),
         required=False,
-        help_text="Empty: the whole last day.",
+        help_text=_("Empty: the whole last day."),
         widget=time_input(),
     )
     reason = forms.CharField(
-        label="Reason",
+        label=_("Reason"),
         max_length=200,
         required=False,
-        help_text="Needed to cancel booked appointments inside it: each patient is told it.",
+        help_text=_("Needed to cancel booked appointments inside it: each patient is told it."),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -81,16 +87,16 @@ class TimeOffForm(forms.Form):
                 else dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time.min)
             )
             if end <= start:
-                self.add_error("end_date", "The end must be after the start.")
+                self.add_error("end_date", _("The end must be after the start."))
         return cleaned
 
 
 class ExtraHoursForm(forms.Form):
     date = forms.DateField(
-        validators=[validate_date_in_range], widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Date"), validators=[validate_date_in_range], widget=date_input()
     )
-    start_time = forms.TimeField(label="From", widget=time_input())
-    end_time = forms.TimeField(label="To", widget=time_input())
+    start_time = forms.TimeField(label=_("From"), widget=time_input())
+    end_time = forms.TimeField(label=_("To"), widget=time_input())
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -99,8 +105,8 @@ class ExtraHoursForm(forms.Form):
 
 
 class AppointmentTypeForm(forms.Form):
-    name = forms.CharField(max_length=100)
-    duration = forms.IntegerField(label="Duration (minutes)", min_value=5, max_value=12 * 60)
+    name = forms.CharField(label=_("Name"), max_length=100)
+    duration = forms.IntegerField(label=_("Duration (minutes)"), min_value=5, max_value=12 * 60)
 
 
 class SearchForm(forms.Form):

@@ -97,8 +97,8 @@ class Clinic(models.Model):
 
 
 class StaffRole(models.TextChoices):
-    STAFF = "staff", "Staff"
-    CLINIC_ADMIN = "clinic_admin", "Clinic administrator"
+    STAFF = "staff", _("Staff")
+    CLINIC_ADMIN = "clinic_admin", _("Clinic administrator")
 
 
 class StaffMembership(models.Model):
@@ -240,13 +240,13 @@ class AppointmentType(models.Model):
 
 
 class Weekday(models.IntegerChoices):
-    MONDAY = 0, "Monday"
-    TUESDAY = 1, "Tuesday"
-    WEDNESDAY = 2, "Wednesday"
-    THURSDAY = 3, "Thursday"
-    FRIDAY = 4, "Friday"
-    SATURDAY = 5, "Saturday"
-    SUNDAY = 6, "Sunday"
+    MONDAY = 0, _("Monday")
+    TUESDAY = 1, _("Tuesday")
+    WEDNESDAY = 2, _("Wednesday")
+    THURSDAY = 3, _("Thursday")
+    FRIDAY = 4, _("Friday")
+    SATURDAY = 5, _("Saturday")
+    SUNDAY = 6, _("Sunday")
 
 
 class WeeklyAvailability(models.Model):

@@ -9,6 +9,7 @@ is listed for staff to resolve (``selectors.availability_conflicts``), never can
 import datetime as dt
 
 from django.db.models import F
+from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
@@ -54,8 +55,14 @@ class LastActiveType(AvailabilityError):
 
 
 def describe_interval(weekday: int, start_time: dt.time, end_time: dt.time) -> str:
-    """'Mon 09:00-12:00'."""
-    return f"{Weekday(weekday).label[:3]} {start_time:%H:%M}-{end_time:%H:%M}"
+    """'Mon 09:00-12:00' ('Mo 09:00-12:00' in German), for messages."""
+    return f"{WEEKDAYS_ABBR[weekday]} {start_time:%H:%M}-{end_time:%H:%M}"
+
+
+def recorded_interval(weekday: int, start_time: dt.time, end_time: dt.time) -> str:
+    """'Mon 09:00-12:00' whatever the language, for the audit trail's change reasons,
+    which are records (like the appointments' reasons), not messages."""
+    return f"{Weekday(weekday).name[:3].title()} {start_time:%H:%M}-{end_time:%H:%M}"
 
 
 def _lock_doctor(doctor: Doctor) -> Doctor:
@@ -123,7 +130,7 @@ def add_weekly_interval(
         rule = WeeklyAvailability(
             doctor=doctor, weekday=weekday, start_time=start_time, end_time=end_time
         )
-        reason = f"added {describe_interval(weekday, start_time, end_time)}"
+        reason = f"added {recorded_interval(weekday, start_time, end_time)}"
         _save_with_history(rule, user=changed_by, reason=reason)
     return rule
 
@@ -141,7 +148,7 @@ def change_weekly_interval(
             end_time=end_time,
             exclude_pk=rule.pk,
         )
-        before = describe_interval(rule.weekday, rule.start_time, rule.end_time)
+        before = recorded_interval(rule.weekday, rule.start_time, rule.end_time)
         rule.start_time, rule.end_time = start_time, end_time
         reason = f"changed {before} to {start_time:%H:%M}-{end_time:%H:%M}"
         _save_with_history(rule, user=changed_by, reason=reason)
@@ -151,7 +158,7 @@ def change_weekly_interval(
 def remove_weekly_interval(*, rule: WeeklyAvailability, changed_by: User) -> None:
     with locking.atomic():
         _lock_doctor(rule.doctor)
-        reason = f"removed {describe_interval(rule.weekday, rule.start_time, rule.end_time)}"
+        reason = f"removed {recorded_interval(rule.weekday, rule.start_time, rule.end_time)}"
         _delete_with_history(rule, user=changed_by, reason=reason)
 
 
@@ -189,14 +196,14 @@ def replace_weekly_hours(
         }
         for interval, rule in current.items():
             if interval not in wanted:
-                reason = f"removed {describe_interval(*interval)}"
+                reason = f"removed {recorded_interval(*interval)}"
                 _delete_with_history(rule, user=changed_by, reason=reason)
         for weekday, start_time, end_time in wanted:
             if (weekday, start_time, end_time) not in current:
                 rule = WeeklyAvailability(
                     doctor=doctor, weekday=weekday, start_time=start_time, end_time=end_time
                 )
-                reason = f"added {describe_interval(weekday, start_time, end_time)}"
+                reason = f"added {recorded_interval(weekday, start_time, end_time)}"
                 _save_with_history(rule, user=changed_by, reason=reason)
         return list(doctor.weekly_rules.order_by("weekday", "start_time"))
 

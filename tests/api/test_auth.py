@@ -411,6 +411,7 @@ def test_a_patient_reads_their_profile():
         "date_of_birth": "1980-01-01",
         "sms_opt_in": False,
         "is_complete": True,
+        "language": "en",
     }
 
 
