@@ -37,7 +37,8 @@ MANAGE := $(BIN)/python manage.py
 # run took 13-17 s instead of 18-21 s (SQLite: 11 s instead of 13 s). pytest-django gives
 # each worker its own test database (test_clinic_gw0, ...), so the race tests race only
 # themselves. A race test holds ~25 connections, the API's idempotency race ~50;
-# `--dist loadgroup` runs every test marked xdist_group("postgres_races") on one worker,
+# `--dist loadgroup` runs every test marked xdist_group("postgres_races") on one worker
+# (tests/test_harness.py; pytest is pinned below 9.2 for it, see requirements-dev.txt),
 # so at most one of them at a time holds connections, well under PostgreSQL's default
 # max_connections (100). `PYTEST_ARGS="-n 0"`: one process (pdb).
 PYTEST := $(BIN)/pytest -n auto --dist loadgroup $(PYTEST_ARGS)
