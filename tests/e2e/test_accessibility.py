@@ -102,8 +102,10 @@ class Axe:
         page.wait_for_load_state("load")
         # No htmx request on its way, nothing being swapped or settling: while one is,
         # the times are dimmed (site.css) and axe would measure a contrast nobody reads.
+        # (A function, not an expression: Playwright would eval() an expression in the
+        # page, which the CSP refuses.)
         page.wait_for_function(
-            "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+            "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
         )
         lang = page.locator("html").get_attribute("lang")
         assert lang == self.language, f"{page.url} is in {lang!r}, not {self.language!r}"
