@@ -17,7 +17,8 @@ import datetime as dt
 import email
 import email.policy
 import re
-from email.message import EmailMessage
+from collections.abc import Iterator
+from email.message import EmailMessage, MIMEPart
 
 import pytest
 from django.utils import timezone
@@ -96,7 +97,7 @@ def clinic() -> Clinic:
 
 
 @pytest.fixture
-def page(browser: Browser, live_server) -> Page:
+def page(browser: Browser, live_server) -> Iterator[Page]:
     """A German browser: Accept-Language de-DE."""
     context = browser.new_context(
         base_url=live_server.url, locale="de-DE", viewport={"width": 1200, "height": 900}
@@ -138,7 +139,7 @@ def messages_to(server: SmtpServer, subject_start: str) -> list[EmailMessage]:
 def mime_tree(message: EmailMessage) -> list[str]:
     """The message's parts, indented by depth: 'multipart/mixed', '  multipart/...'."""
 
-    def walk(part: EmailMessage, depth: int) -> list[str]:
+    def walk(part: MIMEPart, depth: int) -> list[str]:
         line = "  " * depth + part.get_content_type()
         if part.get_content_type() == "text/calendar":
             line += f"; method={part.get_param('method')}"
@@ -310,7 +311,7 @@ def test_a_german_patient_books_the_soonest_dermatologist_for_her_child_and_canc
     cancel = invite_inside_the_alternative(cancellation, "CANCEL")
     _calendar, cancelled_event = valid_calendar(cancel, "CANCEL")
     assert str(cancelled_event["UID"]) == str(event["UID"])
-    assert cancelled_event["SEQUENCE"] > event["SEQUENCE"]
+    assert cancelled_event.decoded("SEQUENCE") > event.decoded("SEQUENCE")
     text = cancellation.get_body(preferencelist=("plain",))
     assert text is not None
     # You have cancelled this appointment. The attached file removes it from your calendar.
