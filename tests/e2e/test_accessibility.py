@@ -257,12 +257,15 @@ def test_the_patient_pages_have_no_accessibility_violations(
         axe.visit(legal)
     axe.visit("/no-such-page/", status=404)
 
-    # Signing in as someone new: the email (and it refused), the code, the profile step
-    # (and it refusing an empty form).
+    # Signing in as someone new, halfway through a booking: the email (and it refused),
+    # the code, the profile step (and it refusing an empty form), each showing what is
+    # being booked.
     axe.visit("/login/")
     page.locator("input[name=email]").fill("not an address")
     page.locator("main button[type=submit]").click()
     axe.check()
+    axe.visit(booking_path(practice))
+    assert path_of(page.url).startswith("/login/?next="), page.url
     sign_in_form = page.locator("main form").first
     page.locator("input[name=email]").fill("new.patient@example.com")
     sign_in_form.locator("button[type=submit]").click()
@@ -301,4 +304,4 @@ def test_the_patient_pages_have_no_accessibility_violations(
     axe.visit(f"/account/people/{practice.child.pk}/")
 
     assert axe.found == [], axe.report()
-    assert len(axe.checked) == 30, axe.checked
+    assert len(axe.checked) == 31, axe.checked
