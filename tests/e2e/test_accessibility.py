@@ -198,6 +198,12 @@ def practice() -> Practice:
         dt.datetime.combine(monday, dt.time(11), tzinfo=clinic.zone),
         dependant=child,
     )
+    # Someone else's booking: the confirm page refuses that time and offers others.
+    book(
+        make_patient("jan.kowalski@example.com"),
+        doctor,
+        dt.datetime.combine(monday, dt.time(12), tzinfo=clinic.zone),
+    )
     return Practice(
         doctor=doctor,
         patient=patient,
@@ -207,8 +213,8 @@ def practice() -> Practice:
     )
 
 
-def booking_path(practice: Practice) -> str:
-    start = practice.free_start.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def booking_path(practice: Practice, when: dt.datetime | None = None) -> str:
+    start = (when or practice.free_start).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     doctor = practice.doctor
     return f"/appointments/new/?doctor={doctor.pk}&type={consultation(doctor).pk}&start={start}"
 
@@ -293,6 +299,8 @@ def test_the_patient_pages_have_no_accessibility_violations(
     page.context.clear_cookies()
     sign_in(page, practice.patient)
     axe.visit(booking_path(practice))
+    axe.visit(booking_path(practice, appointment.starts_at))  # "You have booked this time"
+    axe.visit(booking_path(practice, appointment.starts_at.replace(hour=12)), status=409)
     axe.visit("/appointments/")
     axe.visit(f"/appointments/{appointment.pk}/")
     axe.visit(f"/appointments/{appointment.pk}/cancel/")
@@ -304,4 +312,4 @@ def test_the_patient_pages_have_no_accessibility_violations(
     axe.visit(f"/account/people/{practice.child.pk}/")
 
     assert axe.found == [], axe.report()
-    assert len(axe.checked) == 31, axe.checked
+    assert len(axe.checked) == 33, axe.checked
