@@ -82,7 +82,7 @@ def axe_source() -> str:
 @dataclass
 class Axe:
     """Runs axe-core on the pages one browser page opens and keeps what it finds, one
-    readable line per element."""
+    readable line per rule and page."""
 
     page: Page
     source: str
@@ -109,7 +109,7 @@ class Axe:
         )
         lang = page.locator("html").get_attribute("lang")
         assert lang == self.language, f"{page.url} is in {lang!r}, not {self.language!r}"
-        if not page.evaluate("typeof window.axe === 'object'"):
+        if not page.evaluate("() => typeof window.axe === 'object'"):
             page.evaluate(self.source)
         self.checked.append(path_of(page.url))
         for violation in page.evaluate(RUN_AXE, WCAG_21_AA):

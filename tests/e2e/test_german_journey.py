@@ -320,6 +320,8 @@ def test_a_german_patient_books_the_soonest_dermatologist_for_her_child_and_canc
         "Ihrem Kalender." in text.get_content()
     ), text.get_content()
     assert f"{'Für:':<13}Lena Hoffmann" in text.get_content()
-    # Two sign-in codes, the confirmation, the cancellation: nothing else, nothing twice.
+    # Two sign-in codes (in German too: "Your sign-in code: %(code)s"), the confirmation,
+    # the cancellation: nothing else, nothing twice.
     assert len(smtp_inbox.inbox.envelopes) == 4
+    assert len(messages_to(smtp_inbox, "Ihr Anmeldecode: ")) == 2
     assert User.objects.get().email == EMAIL
