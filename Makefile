@@ -170,11 +170,20 @@ $(DOCS_NODE): docs/package-lock.json
 docs-check: $(DOCS_NODE)
 	$(call timed,diagrams,scripts/check-diagrams)
 
-test-sqlite: $(INSTALLED) $(MESSAGES_MO)
+# axe-core for the end-to-end suite's accessibility check (tests/e2e/test_accessibility.py),
+# pinned in tests/e2e/package.json and its lock, installed with `npm ci` before the tests
+# run. Under CI a missing axe-core fails those tests (elsewhere they skip and say why).
+E2E_NODE := tests/e2e/node_modules/.installed
+$(E2E_NODE): tests/e2e/package-lock.json
+	@command -v npm >/dev/null || { echo "npm not found: the accessibility tests need it (apt-get install nodejs npm)." >&2; exit 1; }
+	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+test-sqlite: $(INSTALLED) $(MESSAGES_MO) $(E2E_NODE)
 	env -u DATABASE_URL $(PYTEST)
 
 # The complete run measures coverage too, and fails below the floor in pyproject.toml.
-test-postgres: $(INSTALLED) $(MESSAGES_MO) check-postgres check-redis
+test-postgres: $(INSTALLED) $(MESSAGES_MO) $(E2E_NODE) check-postgres check-redis
 	DATABASE_URL='$(PG_URL)' $(PYTEST) --cov --cov-report=term
 
 # Connects to the server's maintenance database, as Django does to create the test

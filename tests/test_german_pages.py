@@ -249,6 +249,25 @@ def test_a_form_error_is_german(client, practice):
     assert_all_german(html, "profile (refused)")
 
 
+def test_a_mistyped_email_address_is_refused_in_the_sites_german(client, practice):
+    response = client.post(reverse("accounts:login"), {"email": "maria@"}, **GERMAN)
+
+    html = response.content.decode()
+    # Formal, like every text here: not Django REST framework's "Gib eine gültige ...".
+    assert "Bitte geben Sie eine gültige E-Mail-Adresse ein." in html
+    assert "Gib " not in html
+
+
+def test_the_reschedule_page_names_the_type_as_the_clinic_writes_it(client, practice):
+    _clinic, _doctor, patient, appointment = practice
+    log_in(client, patient)
+
+    html = german(client, reverse("appointments:reschedule", args=[appointment.pk]))
+
+    # A German noun keeps its capital ("sprechstunde" was the page's lower-cased data).
+    assert "Ihr Termin (Sprechstunde) bei Dr. Anna Weber ist jetzt am" in html
+
+
 def test_a_refused_booking_is_explained_in_german(client, practice):
     clinic, doctor, _patient, appointment = practice
     log_in(client, make_patient())
