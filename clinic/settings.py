@@ -365,11 +365,21 @@ SESSION_ENGINE = (
 # Rendered fragments whose cache key names everything they show (the week of free times:
 # appointments.free_times.FreeWeek.fingerprint), so that a copy in each process's memory
 # can never be stale: a changed week has another key. No query, no network.
-CACHES["fragments"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    "LOCATION": "fragments",
-    "OPTIONS": {"MAX_ENTRIES": 2_000},
-}
+# With Redis they are kept there instead, under a prefix of their own: one process's
+# rendering then serves every process (gunicorn's workers, other web servers), and they
+# hold nothing of anyone's (no CSRF token, no name), so sharing them shows nobody more.
+if REDIS_URL:
+    CACHES["fragments"] = {
+        "BACKEND": "clinic.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "fragments",
+    }
+else:
+    CACHES["fragments"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "fragments",
+        "OPTIONS": {"MAX_ENTRIES": 2_000},
+    }
 
 # django-q2: the ORM broker by default, so a queued task commits with the booking that
 # queued it; Redis when REDIS_URL is set. docs/operations.md explains each number.
@@ -601,5 +611,6 @@ WORKER_SCHEDULES = [
 ]
 # A Redis that does not answer fails a request (503) and /readyz within seconds.
 if REDIS_URL:
-    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 2, "socket_timeout": 2}
+    for _alias in ("default", "fragments"):
+        CACHES[_alias]["OPTIONS"] = {"socket_connect_timeout": 2, "socket_timeout": 2}
 # --- end of health checks -----------------------------------------------------------
