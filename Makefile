@@ -227,9 +227,14 @@ check-redis: $(INSTALLED)
 # The benchmark of issue 14 (bench/run.py, docs/performance.md): gunicorn with DEBUG off
 # on the PostgreSQL database clinic_bench (seeded once with seed_demo, then reused),
 # 127.0.0.1 only, about 5 minutes, at most 9; results in bench/results/bench.{md,json}.
-# BENCH_QUICK=1: a smoke run of a few seconds per phase.
+# BENCH_QUICK=1: a smoke run of a few seconds per phase. The server's cache and broker are
+# Redis, as in production, in a database of its own (14, emptied by each run);
+# BENCH_REDIS_URL= (empty) measures the database cache instead.
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/clinic_bench
+BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 BENCH_QUICK ?=
 bench: $(INSTALLED)
 	@$(BIN)/python -c "$$PG_CHECK" '$(BENCH_DATABASE_URL)'
-	BENCH_DATABASE_URL='$(BENCH_DATABASE_URL)' BENCH_QUICK='$(BENCH_QUICK)' $(BIN)/python -m bench.run
+	@[[ -z '$(BENCH_REDIS_URL)' ]] || $(BIN)/python -c "$$REDIS_CHECK" '$(BENCH_REDIS_URL)'
+	BENCH_DATABASE_URL='$(BENCH_DATABASE_URL)' BENCH_REDIS_URL='$(BENCH_REDIS_URL)' \
+		BENCH_QUICK='$(BENCH_QUICK)' $(BIN)/python -m bench.run

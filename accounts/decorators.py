@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
 from accounts.models import Authenticator, Patient, User
+from accounts.otp import verified_device
 from accounts.selectors import patient_of
 
 View = Callable[..., HttpResponse]
@@ -21,7 +22,7 @@ def patient_required(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         user = request.user
-        # django-otp's middleware adds is_verified(): true once a code was accepted.
+        # The OTP middleware (accounts.otp) adds is_verified(): true once a code was accepted.
         if not user.is_authenticated or not user.is_verified():  # type: ignore[attr-defined]
             return redirect_to_login(request.get_full_path())
         if user.is_staff:
@@ -46,8 +47,8 @@ def is_verified_staff(user: User | AnonymousUser) -> bool:
         user.is_authenticated
         and user.is_active
         and user.is_staff
-        # django-otp's middleware sets otp_device to the device that verified the session.
-        and isinstance(getattr(user, "otp_device", None), Authenticator)
+        # The device that verified the session (accounts.otp: loaded when asked).
+        and isinstance(verified_device(user), Authenticator)
     )
 
 

@@ -6,8 +6,9 @@ the same function over the same rows, so a time shown free can be booked unless 
 booked it since. Also the reverse question, for staff: which bookings a change of hours
 left outside them (``availability_conflicts``).
 
-What is shown (``shown_free_slots``, ``free_week``, ``next_free_slots``) comes through
-the shared cache (docs/performance.md). An entry is keyed by the doctor's
+What is shown (``shown_free_slots`` and ``shown_free_slots_of``, ``free_week``,
+``next_free_slots``, and through them the search across doctors) comes through the
+shared cache (docs/performance.md). An entry is keyed by the doctor's
 ``availability_version``, which every change of bookings or hours bumps in its own
 transaction, and is read from the doctor's row on each request: after a commit the next
 request, anyone's, builds a new key and never sees the old entry (read-your-writes
@@ -20,7 +21,7 @@ read, so the entry never goes stale by itself. The booking services never read t
 import datetime as dt
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -129,12 +130,76 @@ def shown_free_slots(
 ) -> list[Interval]:
     """``doctor_free_slots`` for showing (pages, API), through the cache: equal to it,
     in no query when the entry is there. Never for deciding a booking."""
-    key = _cache_key("free", doctor, appointment_type, first_day, last_day)
-    starts: list[int] | None = cache.get(key)
-    if starts is None:
-        starts = _encode(_unwindowed_free_slots(doctor, appointment_type, first_day, last_day))
-        cache.set(key, starts, FREE_TIMES_CACHE_SECONDS)
-    return _decode(starts, appointment_type.duration, booking_window(doctor.clinic, now))
+    wanted = {doctor.pk: ShownRange(doctor, appointment_type, first_day, last_day)}
+    return shown_free_slots_of(wanted, now=now)[doctor.pk]
+
+
+@dataclass(frozen=True, slots=True)
+class ShownRange:
+    """What ``shown_free_slots_of`` is asked for one doctor: the free times of
+    ``appointment_type`` on the clinic's local dates ``first_day`` through ``last_day``."""
+
+    doctor: Doctor
+    appointment_type: AppointmentType
+    first_day: dt.date
+    last_day: dt.date
+
+
+HoursLoader = Callable[[list[int], dt.date, dt.date], dict[int, DoctorHours]]
+
+
+def shown_free_slots_of(
+    wanted: Mapping[int, ShownRange],
+    *,
+    now: dt.datetime | None = None,
+    hours_of: HoursLoader = load_hours,
+) -> dict[int, list[Interval]]:
+    """``shown_free_slots`` of many doctors at once, by doctor id: one ``get_many`` for all
+    the entries, and for the missing ones the hours (``hours_of``: ``load_hours``, three
+    queries), their appointments (one query) and one ``set_many``, however many doctors.
+    The doctors need their clinic loaded. Never for deciding a booking."""
+    reader = ShownFreeSlots(now=now, hours_of=hours_of)
+    found = reader.slots(wanted)
+    reader.save()
+    return found
+
+
+class ShownFreeSlots:
+    """Free times for showing, through the cache, in several batches of one request (the
+    search's widening windows): ``slots`` reads a batch's entries in one ``get_many`` and
+    lays out the missing ones; ``save`` writes every entry made in one ``set_many``."""
+
+    def __init__(self, *, now: dt.datetime | None = None, hours_of: HoursLoader = load_hours):
+        self.now = now or timezone.now()
+        self.hours_of = hours_of
+        self.made: dict[str, list[int]] = {}
+
+    def slots(self, wanted: Mapping[int, ShownRange]) -> dict[int, list[Interval]]:
+        keys = {
+            pk: _cache_key(
+                "free", each.doctor, each.appointment_type, each.first_day, each.last_day
+            )
+            for pk, each in wanted.items()
+        }
+        cached: dict[str, list[int]] = cache.get_many(list(keys.values())) if keys else {}
+        starts = {pk: cached[key] for pk, key in keys.items() if key in cached}
+        missing = {pk: each for pk, each in wanted.items() if pk not in starts}
+        if missing:
+            for pk, slots in _unwindowed_free_slots(missing, self.hours_of).items():
+                starts[pk] = self.made[keys[pk]] = _encode(slots)
+        return {
+            pk: _decode(
+                starts[pk],
+                each.appointment_type.duration,
+                booking_window(each.doctor.clinic, self.now),
+            )
+            for pk, each in wanted.items()
+        }
+
+    def save(self) -> None:
+        if self.made:
+            cache.set_many(self.made, FREE_TIMES_CACHE_SECONDS)
+            self.made = {}
 
 
 def _cache_key(kind: str, doctor: Doctor, appointment_type: AppointmentType, *days: object) -> str:
@@ -163,24 +228,38 @@ def _open_window(first_day: dt.date, last_day: dt.date, zone: ZoneInfo) -> Booki
 
 
 def _unwindowed_free_slots(
-    doctor: Doctor, appointment_type: AppointmentType, first_day: dt.date, last_day: dt.date
-) -> list[Interval]:
-    zone = doctor.clinic.zone
-    range_start, range_end = local_day_bounds(first_day, last_day, zone)
-    hours = doctor_hours(doctor, first_day, last_day)
-    booked = booked_intervals(doctor_ids=[doctor.pk], start=range_start, end=range_end)
-    return free_slots(
-        weekly=hours.weekly,
-        extra=hours.extra,
-        time_off=hours.time_off,
-        booked=booked[doctor.pk],
-        zone=zone,
-        first_day=first_day,
-        last_day=last_day,
-        duration=appointment_type.duration,
-        step=appointment_type.step,
-        window=_open_window(first_day, last_day, zone),
+    wanted: Mapping[int, ShownRange], hours_of: HoursLoader
+) -> dict[int, list[Interval]]:
+    first_day = min(each.first_day for each in wanted.values())
+    last_day = max(each.last_day for each in wanted.values())
+    hours = hours_of(list(wanted), first_day, last_day)
+    bounds = {
+        pk: local_day_bounds(each.first_day, each.last_day, each.doctor.clinic.zone)
+        for pk, each in wanted.items()
+    }
+    booked = booked_intervals(
+        doctor_ids=list(wanted),
+        start=min(start for start, _ in bounds.values()),
+        end=max(end for _, end in bounds.values()),
     )
+    found = {}
+    for pk, each in wanted.items():
+        zone = each.doctor.clinic.zone
+        start, end = bounds[pk]
+        found[pk] = free_slots(
+            weekly=hours[pk].weekly,
+            extra=hours[pk].extra,
+            time_off=hours[pk].time_off,
+            # Only the doctor's appointments of these dates: free_slots sorts them.
+            booked=[b for b in booked.get(pk, []) if b.start < end and b.end > start],
+            zone=zone,
+            first_day=each.first_day,
+            last_day=each.last_day,
+            duration=each.appointment_type.duration,
+            step=each.appointment_type.step,
+            window=_open_window(each.first_day, each.last_day, zone),
+        )
+    return found
 
 
 def _encode(slots: Sequence[Interval]) -> list[int]:

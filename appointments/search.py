@@ -2,10 +2,12 @@
 
 The same free times a doctor's own page shows (``scheduling.availability.free_slots``
 over the same rows, each clinic's booking window: minimum notice and horizon), for many
-doctors at once, in a number of queries that does not grow with the number of doctors:
-two for the doctors and their types, three for their hours (``load_hours``) and at most
-five for their appointments (windows of 1, 2, 4, 8 and 16 days, as ``next_free_slots``
-reads them, stopping as soon as the first ``limit`` times are known).
+doctors at once, through the same cache (``free_times.shown_free_slots_of``), in a number
+of queries that does not grow with the number of doctors: two for the doctors and their
+types, and for each window (1, 2, 4, 8 and 16 days, as ``next_free_slots`` reads them,
+stopping as soon as the first ``limit`` times are known) one read of the cache; on a miss
+one query for the appointments and one write, and once per search three for the hours
+(``load_hours``).
 """
 
 import datetime as dt
@@ -13,8 +15,8 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
-from appointments.free_times import booked_intervals
-from scheduling.availability import Interval, free_slots
+from appointments.free_times import ShownFreeSlots, ShownRange
+from scheduling.availability import DoctorHours, Interval
 from scheduling.models import AppointmentType, Doctor
 from scheduling.selectors import (
     active_types,
@@ -103,47 +105,50 @@ def search_free_times(
     if not offers or limit < 1:
         return []
 
-    hours = load_hours(
-        ranges, min(first for first, _ in ranges.values()), max(last for _, last in ranges.values())
-    )
+    # Each window reads its doctors' free times from the cache (one get_many); on a miss
+    # the hours of every doctor for the whole search are loaded, once (three queries),
+    # and the window's appointments (one query); what was laid out is stored at the end
+    # (one set_many).
+    overall = (min(first for first, _ in ranges.values()), max(last for _, last in ranges.values()))
+    hours: dict[int, DoctorHours] = {}
+
+    def hours_of(doctor_ids: list[int], first: dt.date, last: dt.date) -> dict[int, DoctorHours]:
+        if any(pk not in hours for pk in doctor_ids):
+            hours.update(load_hours(list(ranges), *overall))
+        return hours
+
+    reader = ShownFreeSlots(now=now, hours_of=hours_of)
+    found = _soonest(offers, ranges, reader, limit)
+    reader.save()
+    return found
+
+
+def _soonest(
+    offers: dict[int, tuple[Doctor, AppointmentType]],
+    ranges: dict[int, tuple[dt.date, dt.date]],
+    reader: ShownFreeSlots,
+    limit: int,
+) -> list[FoundTime]:
     found: list[FoundTime] = []
     pending = dict(ranges)
     offset, span = 0, 1
     while True:
         windows = {
-            pk: (
+            pk: ShownRange(
+                offers[pk][0],
+                offers[pk][1],
                 first + dt.timedelta(days=offset),
                 min(last, first + dt.timedelta(days=offset + span - 1)),
             )
             for pk, (first, last) in pending.items()
         }
         bounds = {
-            pk: local_day_bounds(start, end, offers[pk][0].clinic.zone)
-            for pk, (start, end) in windows.items()
+            pk: local_day_bounds(each.first_day, each.last_day, each.doctor.clinic.zone)
+            for pk, each in windows.items()
         }
-        booked = booked_intervals(
-            doctor_ids=list(windows),
-            start=min(start for start, _ in bounds.values()),
-            end=max(end for _, end in bounds.values()),
-        )
-        for pk, (window_first, window_last) in windows.items():
+        for pk, slots in reader.slots(windows).items():
             doctor, kind = offers[pk]
-            doctor_hours = hours[pk]
-            found += [
-                FoundTime(doctor, kind, slot)
-                for slot in free_slots(
-                    weekly=doctor_hours.weekly,
-                    extra=doctor_hours.extra,
-                    time_off=doctor_hours.time_off,
-                    booked=booked.get(pk, []),
-                    zone=doctor.clinic.zone,
-                    first_day=window_first,
-                    last_day=window_last,
-                    duration=kind.duration,
-                    step=kind.step,
-                    window=booking_window(doctor.clinic, now),
-                )
-            ]
+            found += [FoundTime(doctor, kind, slot) for slot in slots]
         pending = {
             pk: (first, last)
             for pk, (first, last) in pending.items()

@@ -61,16 +61,55 @@ def starting_on_local_date(appointments: AppointmentQuerySet, day: dt.date) -> A
     return appointments.filter(on_day)
 
 
+# Past and cancelled appointments per page of "My appointments": the list grows with
+# every visit, the page must not.
+PAST_PER_PAGE = 20
+# Booked ones still ahead are few (each clinic's max_upcoming_per_patient), but a bound
+# keeps the page's size fixed whatever the clinics allow.
+MAX_UPCOMING_SHOWN = 50
+
+
+@dataclass(frozen=True, slots=True)
+class PastPage:
+    """One page of a patient's past and cancelled appointments, newest first."""
+
+    appointments: list[Appointment]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
 def patient_appointments(
-    patient: Patient, now: dt.datetime
-) -> tuple[list[Appointment], list[Appointment]]:
-    """(upcoming, the rest): booked ones still ahead, soonest first; then past and
-    cancelled ones, newest first. Two queries however many appointments there are."""
+    patient: Patient, now: dt.datetime, *, page: object = None
+) -> tuple[list[Appointment], PastPage]:
+    """(upcoming, a page of the rest): booked ones still ahead, soonest first (at most
+    ``MAX_UPCOMING_SHOWN``); then past and cancelled ones, newest first, ``PAST_PER_PAGE``
+    a page (``page``: the number asked for; anything but a whole number from 1 is the
+    first). Two queries however many appointments there are: no count, one more row
+    than a page says whether another follows."""
     mine = appointments_of(patient)
-    upcoming = list(mine.upcoming(now).order_by("starts_at"))
+    upcoming = list(mine.upcoming(now).order_by("starts_at", "pk")[:MAX_UPCOMING_SHOWN])
+    number = page_number(page)
+    first = (number - 1) * PAST_PER_PAGE
     # exclude() with two conditions negates their conjunction: NOT (booked AND ahead).
-    rest = list(mine.exclude(status=Status.BOOKED, starts_at__gt=now).order_by("-starts_at"))
-    return upcoming, rest
+    rest = list(
+        mine.exclude(status=Status.BOOKED, starts_at__gt=now).order_by("-starts_at", "-pk")[
+            first : first + PAST_PER_PAGE + 1
+        ]
+    )
+    return upcoming, PastPage(rest[:PAST_PER_PAGE], number, len(rest) > PAST_PER_PAGE)
+
+
+def page_number(value: object, *, last: int = 10_000) -> int:
+    """A page number from a query string: a whole number from 1 to ``last``, else 1."""
+    text = str(value or "")
+    if not (text.isdecimal() and len(text) <= len(str(last))):
+        return 1
+    number = int(text)
+    return number if 1 <= number <= last else 1
 
 
 def can_change_online(appointment: Appointment, now: dt.datetime) -> bool:

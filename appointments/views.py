@@ -303,7 +303,9 @@ def _booking_refused(
 @patient_required
 @require_GET
 def appointment_list(request: HttpRequest) -> HttpResponse:
-    upcoming, past = selectors.patient_appointments(current_patient(request), timezone.now())
+    upcoming, past = selectors.patient_appointments(
+        current_patient(request), timezone.now(), page=request.GET.get("page")
+    )
     return render(request, "appointments/list.html", {"upcoming": upcoming, "past": past})
 
 

@@ -86,8 +86,15 @@ def parse_arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def server_environment(database_url: str) -> dict[str, str]:
+# The cache (and task broker) of the server under test: Redis, as production runs it, in a
+# database of its own (14), emptied at the start of each run (``flush_bench_redis``).
+# BENCH_REDIS_URL= (empty) measures the database cache instead, the default without Redis.
+BENCH_REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/14")
+
+
+def server_environment(database_url: str, redis_url: str = BENCH_REDIS_URL) -> dict[str, str]:
     return os.environ | {
+        "REDIS_URL": redis_url,
         "DJANGO_SETTINGS_MODULE": "clinic.settings",
         "DATABASE_URL": database_url,
         "DEBUG": "false",
@@ -113,6 +120,7 @@ def prepare_database(environment: dict[str, str], clients: int) -> dict[str, obj
     os.environ.update(environment)
     sys.path.insert(0, str(ROOT))
     _create_postgres_database(environment["DATABASE_URL"])
+    _flush_redis(environment.get("REDIS_URL", ""))
     import django
 
     django.setup()
@@ -184,6 +192,16 @@ def _create_postgres_database(url: str) -> None:
         ).fetchone()
         if not exists:
             connection.execute(f'CREATE DATABASE "{name}"')
+
+
+def _flush_redis(url: str) -> None:
+    """Empty the bench's own Redis database, so that no run inherits the last one's cached
+    entries, sessions or rate-limit counts."""
+    if not url:
+        return
+    import redis
+
+    redis.Redis.from_url(url, socket_connect_timeout=2).flushdb()
 
 
 def free_port() -> int:

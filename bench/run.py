@@ -89,6 +89,7 @@ ENDPOINTS = [
     Endpoint("my appointments (page)", "session", "/appointments/"),
     Endpoint("my appointments (API)", "token", "/api/v1/appointments"),
     Endpoint("search across doctors (API)", "token", "/api/v1/slots?from={day}&to={day}"),
+    Endpoint("search across doctors (page)", "session", "/search/?date={day}"),
 ]
 
 
@@ -107,7 +108,7 @@ class Plan:
 def plan(quick: bool) -> Plan:
     if quick:
         return Plan(True, 1, 0.5, 2, 2, ((10, 2), (50, 2)), 8, 20)
-    # 9 endpoints x 3 rounds x 4 s, 30 s + 40 s of mix, one race: about 3 minutes.
+    # 10 endpoints x 3 rounds x 4 s, 30 s + 40 s of mix, one race: about 3 minutes.
     return Plan(False, 3, 4.0, 2, 8, ((10, 30), (50, 40)), 16, 200)
 
 

@@ -167,7 +167,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django_otp.middleware.OTPMiddleware",
+    # django-otp's, loading the device that verified the session only when a page asks
+    # whether it is verified (accounts/otp.py).
+    "accounts.otp.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     # A NUL in a query or a form is a 400 before any view reads it (clinic/middleware.py).
     "clinic.middleware.RejectNulMiddleware",
@@ -331,7 +333,8 @@ CACHES: dict[str, dict[str, Any]]
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's, reusing its Redis client objects (clinic/cache.py).
+            "BACKEND": "clinic.cache.RedisCache",
             "LOCATION": REDIS_URL,
         }
     }
@@ -348,14 +351,35 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     }
+# Sessions (docs/performance.md, "Sessions"): with Redis, each request reads its session
+# from the shared cache, and every write goes to the database too (``cached_db``), so a
+# Redis that lost its data loses no session. Without Redis the session table itself: the
+# database cache would only move the query to another table. Ending a session does not
+# depend on the copy: signing out deletes both, and "sign out everywhere" changes the
+# user's auth hash, which the user row (read on every request) is checked against.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 # Rendered fragments whose cache key names everything they show (the week of free times:
 # appointments.free_times.FreeWeek.fingerprint), so that a copy in each process's memory
 # can never be stale: a changed week has another key. No query, no network.
-CACHES["fragments"] = {
-    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-    "LOCATION": "fragments",
-    "OPTIONS": {"MAX_ENTRIES": 2_000},
-}
+# With Redis they are kept there instead, under a prefix of their own: one process's
+# rendering then serves every process (gunicorn's workers, other web servers), and they
+# hold nothing of anyone's (no CSRF token, no name), so sharing them shows nobody more.
+if REDIS_URL:
+    CACHES["fragments"] = {
+        "BACKEND": "clinic.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "fragments",
+    }
+else:
+    CACHES["fragments"] = {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "fragments",
+        "OPTIONS": {"MAX_ENTRIES": 2_000},
+    }
 
 # django-q2: the ORM broker by default, so a queued task commits with the booking that
 # queued it; Redis when REDIS_URL is set. docs/operations.md explains each number.
@@ -587,5 +611,6 @@ WORKER_SCHEDULES = [
 ]
 # A Redis that does not answer fails a request (503) and /readyz within seconds.
 if REDIS_URL:
-    CACHES["default"]["OPTIONS"] = {"socket_connect_timeout": 2, "socket_timeout": 2}
+    for _alias in ("default", "fragments"):
+        CACHES[_alias]["OPTIONS"] = {"socket_connect_timeout": 2, "socket_timeout": 2}
 # --- end of health checks -----------------------------------------------------------

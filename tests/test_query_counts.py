@@ -11,10 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from appointments.selectors import PAST_PER_PAGE
+from appointments.services import cancel_appointment
 from scheduling.models import Clinic, Doctor
 from tests.api.helpers import client_for
 from tests.factories import book, local, log_in, make_clinic, make_doctor, make_patient
@@ -116,3 +119,76 @@ def test_my_appointments_from_the_api_take_the_same_queries_for_one_or_many(
         response = api.get("/api/v1/appointments")
     assert one == queries_of(lambda: api.get("/api/v1/appointments"))
     assert response.json()["count"] == 15
+
+
+def test_my_appointments_page_shows_the_past_a_page_at_a_time_in_the_same_queries(
+    clinic, django_assert_max_num_queries
+):
+    client, patient = Client(), make_patient()
+    log_in(client, patient)
+    doctor = make_doctor(clinic)
+    book(patient, doctor, local(clinic, 2026, 3, 20, 9))
+    one = queries_of(lambda: client.get("/appointments/"))
+    for number in range(PAST_PER_PAGE + 5):
+        day, hour = divmod(number, 8)
+        cancelled = book(patient, doctor, local(clinic, 2026, 3, 9 + day, 9 + hour))
+        cancel_appointment(appointment=cancelled, cancelled_by=patient.user)
+
+    # Session, user, OTP device, the patient, the upcoming ones, one page of the rest
+    # (and one more row: no count), the header's clinic name.
+    with django_assert_max_num_queries(7):
+        response = client.get("/appointments/")
+    assert one == queries_of(lambda: client.get("/appointments/"))
+    upcoming, past = response.text.split('id="past-heading"')
+    assert upcoming.count('<li class="appointment-card') == 1
+    assert past.count('<li class="appointment-card') == PAST_PER_PAGE
+    assert 'href="?page=2" rel="next"' in past
+    second = client.get("/appointments/?page=2").text.split('id="past-heading"')[1]
+    assert second.count('<li class="appointment-card') == 5
+    assert 'href="?page=1" rel="prev"' in second
+    assert 'rel="next"' not in second
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "nonsense", "9" * 5000, "٣"])
+def test_my_appointments_page_takes_any_page_number_without_an_error(page):
+    client = Client()
+    log_in(client, make_patient())
+
+    assert client.get("/appointments/", {"page": page}).status_code == 200
+
+
+def test_the_search_across_doctors_takes_the_same_queries_for_one_doctor_or_many(
+    clinic, django_assert_max_num_queries
+):
+    api = Client()
+    path = "/api/v1/slots?from=2026-03-09&to=2026-03-09"
+    doctor = make_doctor(clinic)
+    book(make_patient(), doctor, local(clinic, 2026, 3, 9, 9))
+    cold_one, warm_one = queries_of(lambda: api.get(path)), queries_of(lambda: api.get(path))
+    for _ in range(8):
+        book(make_patient(), make_doctor(clinic), local(clinic, 2026, 3, 9, 10))
+    cache.clear()
+
+    cold_many, warm_many = queries_of(lambda: api.get(path)), queries_of(lambda: api.get(path))
+
+    # Doctors and their types, one read of the cache; when it misses: the hours (three),
+    # the appointments, and the entries stored (a count and an upsert, in a savepoint in
+    # the test's transaction).
+    assert cold_one == cold_many <= 11
+    assert warm_one == warm_many <= 3
+
+
+def test_the_search_page_takes_a_bounded_number_of_queries(clinic, django_assert_max_num_queries):
+    client = Client()
+    for _ in range(8):
+        book(make_patient(), make_doctor(clinic), local(clinic, 2026, 3, 9, 10))
+
+    # As the API, over at most five widening windows of the 31 days (a read of the cache
+    # each, and on a miss their appointments), plus the clinics and the form's choices
+    # (specialties, languages, types).
+    with django_assert_max_num_queries(23):
+        cold = client.get("/search/?date=2026-03-09")
+    with django_assert_max_num_queries(11):
+        warm = client.get("/search/?date=2026-03-09")
+    item = 'class="time-list__item"'
+    assert cold.text.count(item) == warm.text.count(item) > 0

@@ -4,8 +4,11 @@ session and API token, and what has ended is purged (accounts/tasks.py)."""
 import datetime as dt
 
 import pytest
+from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -126,3 +129,58 @@ def test_the_daily_purge_removes_what_has_ended(frozen_now):
     assert purged["pending_accounts"] == 1
     assert purged["sessions"] >= 1
     assert Session.objects.filter(expire_date__gt=timezone.now()).exists()
+
+
+# --- With Redis, sessions are read from the shared cache (clinic/settings.py) -------------
+
+
+@pytest.fixture
+def sessions_in_the_cache(settings):
+    """As with REDIS_URL: cached_db sessions on the shared cache (here one in memory)."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.CACHES = settings.CACHES | {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    }
+
+
+def session_queries(client) -> int:
+    with CaptureQueriesContext(connection) as captured:
+        assert signed_in(client)
+    return sum("django_session" in query["sql"] for query in captured)
+
+
+@pytest.mark.usefixtures("sessions_in_the_cache")
+def test_with_sessions_in_the_cache_a_page_reads_no_session_row():
+    client = Client()
+    log_in(client, make_patient())
+
+    assert session_queries(client) == 0
+
+
+@pytest.mark.usefixtures("sessions_in_the_cache")
+def test_with_sessions_in_the_cache_signing_out_everywhere_still_ends_every_session():
+    patient = make_patient()
+    here, elsewhere = Client(), Client()
+    log_in(here, patient)
+    log_in(elsewhere, patient)
+    assert signed_in(elsewhere)  # its session is in the cache now
+
+    here.post(reverse("accounts:logout"), {"everywhere": "1"})
+
+    assert not signed_in(here)
+    assert not signed_in(elsewhere)
+
+
+@pytest.mark.usefixtures("sessions_in_the_cache")
+def test_with_sessions_in_the_cache_a_signed_out_session_cannot_be_used_again():
+    client = Client()
+    log_in(client, make_patient())
+    stolen = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert signed_in(client)
+
+    client.post(reverse("accounts:logout"))
+
+    thief = Client()
+    thief.cookies[settings.SESSION_COOKIE_NAME] = stolen
+    assert not signed_in(thief)
+    assert not Session.objects.filter(session_key=stolen).exists()

@@ -10,6 +10,7 @@ Now is Wed 2026-03-04 09:00 in Berlin (``frozen_now``); doctors work Mon-Fri 9-1
 import datetime as dt
 import html
 import re
+import time
 from urllib.parse import unquote
 
 import pytest
@@ -379,6 +380,25 @@ def test_the_rendered_week_changes_with_what_it_shows(doctor):
     book(make_patient(), doctor, monday(doctor, 10))
 
     assert starts_on_week_page(client, doctor) == before - {"2026-03-09T09:00:00Z"}
+
+
+def test_with_redis_the_rendered_week_is_shared_and_still_changes_with_what_it_shows(
+    doctor, settings, redis_url
+):
+    # As with REDIS_URL (clinic/settings.py): the fragments in Redis, under a prefix.
+    settings.CACHES = settings.CACHES | {
+        "fragments": {
+            "BACKEND": "clinic.cache.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": f"fragments-test-{doctor.pk}-{time.time_ns()}",
+        }
+    }
+    before = starts_on_week_page(Client(), doctor)
+    assert starts_on_week_page(Client(), doctor) == before  # another client, from Redis
+
+    book(make_patient(), doctor, monday(doctor, 10))
+
+    assert starts_on_week_page(Client(), doctor) == before - {"2026-03-09T09:00:00Z"}
 
 
 def test_the_week_fingerprint_names_every_slot_and_the_zone(doctor):

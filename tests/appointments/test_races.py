@@ -18,8 +18,11 @@ import pytest
 from django.db import connection, connections
 
 from appointments import services
-from appointments.exceptions import BookingError
+from appointments.exceptions import BookingError, SlotUnavailable
 from appointments.models import Appointment
+from clinic import locking
+from clinic.locking import Busy
+from scheduling.models import Doctor
 from tests.concurrency import run_together
 from tests.factories import consultation, local, make_doctor, make_patient, make_type
 
@@ -227,3 +230,36 @@ def test_a_cancel_waits_in_the_lock_order_for_a_reschedule_holding_the_doctor(do
     appointment.refresh_from_db()
     assert appointment.status == "cancelled_by_patient"
     assert appointment.starts_at == monday(doctor, 11)
+
+
+def test_a_taken_slot_is_refused_without_waiting_for_the_doctors_lock(doctor, patients, settings):
+    settings.DB_LOCK_TIMEOUT_MS = 2000
+    taken = monday(doctor, 10)
+    book_for(patients[0], doctor, taken)()
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_doctor() -> None:
+        try:
+            with locking.atomic():
+                locking.lock_one(Doctor.objects.filter(pk=doctor.pk))
+                holding.set()
+                release.wait(timeout=30)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        held = pool.submit(hold_the_doctor)
+        assert holding.wait(timeout=30)
+        try:
+            started = time.monotonic()
+            with pytest.raises(SlotUnavailable):
+                book_for(patients[1], doctor, taken)()
+            refused_in = time.monotonic() - started
+            # The control: a free time of that doctor does wait for the lock, in vain.
+            with pytest.raises(Busy):
+                book_for(patients[2], doctor, monday(doctor, 11))()
+        finally:
+            release.set()
+            held.result(timeout=30)
+
+    assert refused_in < 1.0

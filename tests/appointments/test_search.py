@@ -155,11 +155,27 @@ def test_the_queries_do_not_grow_with_the_number_of_doctors(
             book(make_patient(), doctor, local(doctor.clinic, 2026, 3, 9, 10))
         TimeOff.objects.create(doctor=doctor, start_date=WEDNESDAY, end_date=WEDNESDAY)
 
-    # Doctors and their types (2), hours (3), bookings in windows of 1, 2, 4, 8, 16 days.
-    with django_assert_max_num_queries(10):
-        found = search_free_times(first_day=WEDNESDAY, last_day=WEDNESDAY + dt.timedelta(days=30))
+    last = WEDNESDAY + dt.timedelta(days=30)
+    # Doctors and their types (2); windows of 1, 2, 4, 8, 16 days, each a read of the
+    # cache and its bookings; the hours, once (3); the entries stored (a count and an
+    # upsert, in a savepoint in the test's transaction).
+    with django_assert_max_num_queries(19):
+        found = search_free_times(first_day=WEDNESDAY, last_day=last)
+    # From the cache: the doctors and their types, a read of each window's entries.
+    with django_assert_max_num_queries(7):
+        again = search_free_times(first_day=WEDNESDAY, last_day=last)
 
     assert len(found) > 0
+    assert again == found
+
+
+def test_a_booking_leaves_the_cached_search_at_once(frozen_now):
+    doctor = make_doctor()
+    first = search_free_times(first_day=WEDNESDAY, last_day=WEDNESDAY)[0]  # now cached
+
+    book(make_patient(), doctor, first.start)
+
+    assert first.start not in starts(search_free_times(first_day=WEDNESDAY, last_day=WEDNESDAY))
 
 
 # --- The API ----------------------------------------------------------------------------

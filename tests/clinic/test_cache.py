@@ -11,7 +11,7 @@ from django.core.cache import cache, caches
 from django.core.cache.backends.base import BaseCache
 from django.utils import timezone
 
-from clinic.cache import DatabaseCache
+from clinic.cache import DatabaseCache, RedisCache
 from clinic.rate_limits import allow
 from tests.concurrency import run_together
 
@@ -114,3 +114,25 @@ def test_control_djangos_generic_increment_loses_counts_in_the_same_harness(monk
 
     assert len(set(counts)) < COUNTERS
     assert cache.get("parallel") < COUNTERS
+
+
+# --- Redis (REDIS_URL) ------------------------------------------------------------------
+
+
+def test_the_redis_cache_reuses_one_client_and_stores_and_reads_as_djangos(redis_url):
+    # Its own keys only: clear() would empty the database another test's queue may use.
+    ours = RedisCache(redis_url, {"KEY_PREFIX": f"test-cache-{time.time_ns()}"})
+    try:
+        ours.set_many({"a": [1, 2, 3], "b": {"x": 1}}, 60)
+        ours.set("c", "text", 60)
+        assert ours.add("counter", 1, 60)
+
+        assert ours.get_many(["a", "b", "c", "missing"]) == {
+            "a": [1, 2, 3],
+            "b": {"x": 1},
+            "c": "text",
+        }
+        assert ours.incr("counter") == 2
+        assert ours._cache.get_client(write=True) is ours._cache.get_client()
+    finally:
+        ours.delete_many(["a", "b", "c", "counter"])

@@ -389,3 +389,20 @@ def test_each_replica_url_is_a_database_the_router_reads_and_tests_mirror():
     pin = middleware.index("clinic.db_router.PrimaryPinMiddleware")
     assert pin == middleware.index("django.contrib.sessions.middleware.SessionMiddleware") - 1
     assert values["REPLICA_PIN_SECONDS"] == 8
+
+
+def test_sessions_and_fragments_are_kept_in_redis_when_there_is_one_and_locally_otherwise():
+    with_redis = settings_values(
+        "SESSION_ENGINE", "CACHES", DEBUG="true", REDIS_URL="redis://127.0.0.1:6379/12"
+    )
+    without = settings_values("SESSION_ENGINE", "CACHES", DEBUG="true")
+
+    assert with_redis["SESSION_ENGINE"] == "django.contrib.sessions.backends.cached_db"
+    assert with_redis["CACHES"]["default"]["BACKEND"] == "clinic.cache.RedisCache"  # type: ignore[index]
+    # The rendered weeks, shared by every process, apart from the other entries.
+    assert with_redis["CACHES"]["fragments"]["BACKEND"] == "clinic.cache.RedisCache"  # type: ignore[index]
+    assert with_redis["CACHES"]["fragments"]["KEY_PREFIX"] == "fragments"  # type: ignore[index]
+    # Without Redis the database cache would only move the session's query elsewhere.
+    assert without["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
+    assert without["CACHES"]["default"]["BACKEND"] == "clinic.cache.DatabaseCache"  # type: ignore[index]
+    assert "LocMemCache" in without["CACHES"]["fragments"]["BACKEND"]  # type: ignore[index]

@@ -4,6 +4,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from scheduling import selectors
 from scheduling.models import Clinic, Doctor, sort_name_of
 from tests.factories import make_clinic, make_doctor
 
@@ -156,3 +157,17 @@ def test_the_page_is_accessible_and_ready_for_htmx(client):
     assert "<footer" in page
     assert 'src="/static/js/htmx.min.js" defer' in page
     assert 'hx-headers=\'{"X-CSRFToken": "' in page
+
+
+def test_the_forms_languages_and_types_are_read_one_row_per_value_not_per_doctor():
+    # The model's ordering in a DISTINCT query would make it one row per doctor (10,000
+    # rows for 200 clinics of 50: 30 ms of every home and doctor list page).
+    clinic = make_clinic()
+    for _ in range(3):
+        make_doctor(clinic)
+
+    with CaptureQueriesContext(connection) as captured:
+        selectors.spoken_languages()
+        assert selectors.appointment_type_names() == ["Consultation"]
+
+    assert all("ORDER BY" not in query["sql"] for query in captured)
