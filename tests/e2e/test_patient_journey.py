@@ -139,7 +139,11 @@ def test_a_patient_signs_in_books_reschedules_and_cancels(page, doctor, smtp_inb
     page.get_by_role("link", name="Choose another time").click()
     expect(page.get_by_role("heading", name="Choose another time")).to_be_visible()
     screenshot(page, "6-reschedule")
-    page.get_by_role("button", name=slot_name(new_time)).click()
+    # Choosing a time asks to confirm, on a page of its own; the POST moves it.
+    page.get_by_role("link", name=slot_name(new_time)).click()
+    expect(page.get_by_role("heading", name="Move your appointment?")).to_be_visible()
+    assert Appointment.objects.get().starts_at == first_time
+    page.get_by_role("button", name="Move appointment").click()
     expect(page.get_by_role("status")).to_have_text(
         f"Rescheduled: Consultation with Dr. Anna Weber on {long_time(new_time)}."
     )
