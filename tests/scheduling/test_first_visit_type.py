@@ -283,38 +283,51 @@ def test_the_admin_refuses_two_first_visit_types_ticked_together_without_an_erro
     assert not Doctor.objects.filter(clinic=clinic).exists()
 
 
+def doctor_change_form(doctor, ticked):
+    """The doctor's admin page as posted, with the first-visit box ticked on ``ticked``."""
+    rows = [
+        {
+            "id": str(kind.pk),
+            "doctor": str(doctor.pk),
+            "name": kind.name,
+            "duration": str(kind.duration),
+            "slot_step": "",
+            "is_active": "on",
+            **({"is_first_visit": "on"} if kind in ticked else {}),
+        }
+        for kind in AppointmentType.objects.filter(doctor=doctor).order_by("pk")
+    ]
+    data = doctor_form(doctor.clinic, types=[], weekly=[]) | inline_forms(
+        "appointment_types", rows, initial=len(rows)
+    )
+    return data | {"name": doctor.name, "specialty": doctor.specialty}
+
+
 def test_the_admin_refuses_ticking_a_second_type_of_a_saved_doctor_with_a_message(
     admin,  # noqa: F811
     doctor,
     first_visit,
 ):
-    rows = []
-    for kind in AppointmentType.objects.filter(doctor=doctor).order_by("pk"):
-        rows.append(
-            {
-                "id": str(kind.pk),
-                "doctor": str(doctor.pk),
-                "name": kind.name,
-                "duration": str(kind.duration),
-                "slot_step": "",
-                "is_active": "on",
-                # The consultation ticked too, the saved first-visit type left ticked.
-                **(
-                    {"is_first_visit": "on"}
-                    if kind.is_first_visit or kind.pk == consultation(doctor).pk
-                    else {}
-                ),
-            }
-        )
-    data = doctor_form(doctor.clinic, types=[], weekly=[]) | inline_forms(
-        "appointment_types", rows, initial=len(rows)
-    )
-    data |= {"name": doctor.name, "specialty": doctor.specialty}
+    data = doctor_change_form(doctor, ticked=[first_visit, consultation(doctor)])
 
     response = admin.post(reverse("admin:scheduling_doctor_change", args=[doctor.pk]), data)
 
     assert response.status_code == 200
     assert "Mark one first-visit type at most." in response.text
+    assert [kind for kind in active_types(doctor) if kind.is_first_visit] == [first_visit]
+
+
+def test_moving_the_mark_in_one_admin_save_asks_to_unmark_first_rather_than_failing(
+    admin,  # noqa: F811
+    doctor,
+    first_visit,
+):
+    data = doctor_change_form(doctor, ticked=[consultation(doctor)])
+
+    response = admin.post(reverse("admin:scheduling_doctor_change", args=[doctor.pk]), data)
+
+    assert response.status_code == 200
+    assert "has a first-visit type already: unmark it first." in response.text
     assert [kind for kind in active_types(doctor) if kind.is_first_visit] == [first_visit]
 
 
