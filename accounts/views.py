@@ -95,7 +95,11 @@ def login_verify(request: HttpRequest) -> HttpResponse:
                 response = redirect(next_url or settings.LOGIN_REDIRECT_URL)
             return languages.remember_language(response, language)
     return render(
-        request, "accounts/login_verify.html", {"form": form, "email": email}, status=status
+        request,
+        "accounts/login_verify.html",
+        # `next` only for the booking it may name (appointments/_booking_in_view.html).
+        {"form": form, "email": email, "next": request.session.get(SESSION_NEXT, "")},
+        status=status,
     )
 
 

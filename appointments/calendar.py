@@ -31,7 +31,7 @@ from django.utils.translation import gettext
 from icalendar import Calendar, Event, vCalAddress
 
 from appointments.models import Appointment
-from scheduling.models import Doctor
+from scheduling.models import Clinic, Doctor
 
 PRODUCT_ID = "-//Clinic appointments//Appointment calendar//EN"
 
@@ -44,7 +44,16 @@ def event_uid(appointment: Appointment) -> str:
 
 
 def event_summary(appointment: Appointment) -> str:
+    """ "Consultation with Dr. Anna Weber"; for one of the people the patient books for,
+    "Consultation for Mia Muster with Dr. Anna Weber": the account holder's calendar may
+    hold the whole family's visits."""
     # Doctors' names carry their title ("Dr. Anna Weber"), so none is added here.
+    if appointment.dependant:
+        return gettext("%(type)s for %(person)s with %(doctor)s") % {
+            "type": appointment.appointment_type.name,
+            "person": appointment.dependant.full_name,
+            "doctor": appointment.doctor.name,
+        }
     return gettext("%(type)s with %(doctor)s") % {
         "type": appointment.appointment_type.name,
         "doctor": appointment.doctor.name,
@@ -62,6 +71,9 @@ def appointment_calendar(appointment: Appointment, *, method: Method = "PUBLISH"
         for line in [
             gettext("%(type)s at %(clinic)s.")
             % {"type": appointment.appointment_type, "clinic": clinic.name},
+            gettext("For %(name)s.") % {"name": appointment.dependant.full_name}
+            if appointment.dependant
+            else "",
             gettext("Clinic phone: %(phone)s") % {"phone": clinic.phone} if clinic.phone else "",
             gettext("See, change or cancel this appointment: %(url)s") % {"url": manage_url},
         ]
@@ -84,7 +96,7 @@ def appointment_calendar(appointment: Appointment, *, method: Method = "PUBLISH"
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "OPAQUE")
     # Every iTIP method, PUBLISH included, names the ORGANIZER (RFC 5546 §3.2.1).
-    event.add("organizer", vCalAddress.new(_clinic_address(appointment), cn=clinic.name))
+    event.add("organizer", clinic_organizer(clinic))
     if method != "PUBLISH":
         patient = appointment.patient
         event.add(
@@ -110,9 +122,11 @@ def appointment_calendar(appointment: Appointment, *, method: Method = "PUBLISH"
     return result
 
 
-def _clinic_address(appointment: Appointment) -> str:
-    """The clinic's own address if it has one, else the address our mail comes from."""
-    return appointment.doctor.clinic.email or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+def clinic_organizer(clinic: Clinic) -> vCalAddress:
+    """The clinic as ORGANIZER: its own address if it has one, else the address our mail
+    comes from, with its name."""
+    address = clinic.email or parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    return vCalAddress.new(address, cn=clinic.name)
 
 
 def initials(name: str) -> str:
@@ -125,7 +139,8 @@ def doctor_feed(doctor: Doctor, appointments: list[Appointment]) -> bytes:
     patient's initials and the appointment type, nothing more (no name, no reason: feeds
     are synced to third-party calendar services). UTC times, so no VTIMEZONE is needed.
     UIDs of their own, so that a doctor who is also a patient never sees one event
-    update the other."""
+    update the other. Each event names the clinic as ORGANIZER, which RFC 5546 §3.2.1
+    requires of METHOD:PUBLISH as of the patient's download."""
     host = urlsplit(settings.SITE_URL).hostname or "localhost"
     calendar = Calendar()
     calendar.add("prodid", PRODUCT_ID)
@@ -138,6 +153,7 @@ def doctor_feed(doctor: Doctor, appointments: list[Appointment]) -> bytes:
     calendar.add("refresh-interval", dt.timedelta(minutes=15), parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", "PT15M")
     stamp = timezone.now()
+    organizer = clinic_organizer(doctor.clinic)
     for appointment in appointments:
         event = Event()
         event.add("uid", f"feed-appointment-{appointment.pk}@{host}")
@@ -153,6 +169,7 @@ def doctor_feed(doctor: Doctor, appointments: list[Appointment]) -> bytes:
         event.add("status", "CONFIRMED")
         event.add("transp", "OPAQUE")
         event.add("class", "PRIVATE")
+        event.add("organizer", organizer)
         calendar.add_component(event)
     result: bytes = calendar.to_ical()
     return result

@@ -44,7 +44,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
-from appointments.calendar import Method, appointment_calendar
+from appointments.calendar import Method, appointment_calendar, event_summary
 from appointments.models import Appointment, Notification
 from clinic.local_time import local_format
 
@@ -143,10 +143,8 @@ def sender(appointment: Appointment) -> str:
 def subject(notification: Notification) -> str:
     appointment = notification.appointment
     when = local_format(local_start(appointment), SUBJECT_TIME_FORMAT)
-    what = _("%(type)s with %(doctor)s") % {
-        "type": appointment.appointment_type.name,
-        "doctor": appointment.doctor.name,
-    }
+    # The invite's summary: it names whom the visit is for when it is not the patient.
+    what = event_summary(appointment)
     text = SUBJECTS[notification.kind] % {"what": what, "when": when}
     # Names come from the database; a line break in a header would be refused.
     return " ".join(text.split())

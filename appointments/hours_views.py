@@ -272,6 +272,20 @@ def type_deactivate(request: HttpRequest, doctor_id: int, type_id: int) -> HttpR
     return _page_redirect(doctor, "types")
 
 
+@require_POST
+@staff_required
+def type_first_visit(request: HttpRequest, doctor_id: int, type_id: int) -> HttpResponse:
+    """Make a type the doctor's first-visit type: the one patients are offered by default."""
+    doctor = _staff_doctor(request, doctor_id)
+    appointment_type = get_object_or_404(AppointmentType, pk=type_id, doctor=doctor)
+    try:
+        services.mark_first_visit_type(appointment_type=appointment_type)
+    except DomainError as error:
+        bound = Forms(type_error=error.message)
+        return _render_page(request, doctor, bound, status=error.http_status)
+    return _page_redirect(doctor, "types")
+
+
 def _staff_doctor(request: HttpRequest, doctor_id: int) -> Doctor:
     return staff_doctor_or_404(request.user, doctor_id)
 

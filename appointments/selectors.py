@@ -7,15 +7,19 @@ filled in), the check here mirrors the service's and the service stays the autho
 
 import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q
+from django.http import QueryDict
 from django.shortcuts import get_object_or_404
+from django.urls import Resolver404, resolve
 
 from accounts.models import Patient, User
 from accounts.selectors import patient_of
 from appointments.exceptions import NotBookable
+from appointments.forms import BookingQueryForm
 from appointments.free_times import doctor_free_slots
 from appointments.models import Appointment, AppointmentQuerySet, Status
 from scheduling.models import AppointmentType, Clinic, Doctor
@@ -163,6 +167,43 @@ def booking_offer(
     return BookingOffer(doctor=doctor, appointment_type=appointment_type, starts_at=starts_at)
 
 
+# Longer is not a link this site made: the booking page's address is under 200 characters.
+NEXT_URL_MAX_LENGTH = 500
+
+
+def booking_offer_in_url(url: str | None) -> BookingOffer | None:
+    """What the booking page at ``url`` would offer, for the sign-in and profile steps a
+    booking passes through on its way there (their ``next``): only for an address of
+    this site (a path, no host) that is the booking page with an existing doctor and
+    type that can be booked. Anything else (another site, another page, garbage, an
+    unknown or retired doctor) is None, never an error: the steps then show nothing."""
+    if not url or len(url) > NEXT_URL_MAX_LENGTH:
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. an unclosed "[" of an IPv6 host
+        return None
+    if parts.scheme or parts.netloc or not parts.path.startswith("/"):
+        return None
+    try:
+        match = resolve(parts.path)
+    except Resolver404:
+        return None
+    if match.view_name != "appointments:book":
+        return None
+    query = BookingQueryForm(QueryDict(parts.query))
+    if not query.is_valid():
+        return None
+    try:
+        return booking_offer(
+            doctor_id=query.cleaned_data["doctor"],
+            appointment_type_id=query.cleaned_data["type"],
+            starts_at=query.cleaned_data["start"],
+        )
+    except (Doctor.DoesNotExist, AppointmentType.DoesNotExist, NotBookable):
+        return None
+
+
 def offer_is_free(offer: BookingOffer, now: dt.datetime | None = None) -> bool:
     """Whether ``offer`` is one of the free slots patients are shown right now."""
     local_day = offer.starts_at.astimezone(offer.clinic.zone).date()
@@ -174,6 +215,25 @@ def offer_is_free(offer: BookingOffer, now: dt.datetime | None = None) -> bool:
         now=now,
     )
     return any(slot.start == offer.starts_at for slot in slots)
+
+
+def is_free_to_move_to(
+    appointment: Appointment, starts_at: dt.datetime, now: dt.datetime | None = None
+) -> bool:
+    """Whether ``starts_at`` is one of the free times the patient is offered for moving
+    ``appointment`` (its own time left out of the booked ones), as the reschedule page
+    shows them: the confirm step asks only about a time the service would take."""
+    clinic = appointment.doctor.clinic
+    local_day = starts_at.astimezone(clinic.zone).date()
+    slots = doctor_free_slots(
+        doctor=appointment.doctor,
+        appointment_type=appointment.appointment_type,
+        first_day=local_day,
+        last_day=local_day,
+        ignore_appointment_id=appointment.pk,
+        now=now,
+    )
+    return any(slot.start == starts_at for slot in slots)
 
 
 def own_booking_of(patient: Patient, offer: BookingOffer) -> Appointment | None:

@@ -65,4 +65,9 @@ urlpatterns = [
         hours_views.type_deactivate,
         name="type-deactivate",
     ),
+    path(
+        "doctors/<int:doctor_id>/types/<int:type_id>/first-visit/",
+        hours_views.type_first_visit,
+        name="type-first-visit",
+    ),
 ]

@@ -370,6 +370,11 @@ def _render_detail(
 @patient_required
 @require_http_methods(["GET", "POST"])
 def reschedule(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Three steps, as cancelling asks first: a week of free times (``?week=``; htmx swaps
+    only ``#slot-list``) whose times are links; the chosen time (``?start=``) asks to
+    confirm on a page of its own, which needs no JavaScript; the POST (``start`` in the
+    form) moves it. Choosing moves nothing. A time taken meanwhile, or not offered at
+    all, is said on the confirm step and again by the service on the POST."""
     appointment = _own_appointment(request, pk)
     now = timezone.now()
     if request.method == "GET" and not selectors.can_change_online(appointment, now):
@@ -382,6 +387,8 @@ def reschedule(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     status = 200 if week_form.is_valid() else 400
     error: DomainError | None = None
     problem = "" if week_form.is_valid() else week_form.errors["week"][0]
+    new_start: dt.datetime | None = None
+    template = "appointments/reschedule.html"
 
     if request.method == "POST":
         form = RescheduleForm(request.POST)
@@ -401,9 +408,24 @@ def reschedule(request: HtmxHttpRequest, pk: int) -> HttpResponse:
                     request, _("Rescheduled: %(appointment)s.") % {"appointment": describe(moved)}
                 )
                 return _go_to_appointment(request, moved)
+    elif "start" in request.GET:
+        # The confirm step: ask only about a time the service would take now.
+        form = RescheduleForm(request.GET)
+        if not form.is_valid():
+            problem, status = form.errors["start"][0], 400
+        else:
+            starts_at = form.cleaned_data["start"]
+            chosen_day = starts_at.astimezone(clinic.zone).date()
+            if starts_at == appointment.starts_at:
+                problem = _("Your appointment is at this time already.")
+            elif selectors.is_free_to_move_to(appointment, starts_at, now):
+                new_start = starts_at
+            else:
+                error = SlotUnavailable()
+                status = error.http_status
 
     week = None
-    if selectors.can_change_online(appointment, now):
+    if new_start is None and selectors.can_change_online(appointment, now):
         week = free_times.free_week(
             doctor=appointment.doctor,
             appointment_type=appointment.appointment_type,
@@ -414,12 +436,13 @@ def reschedule(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "appointment": appointment,
         "clinic": clinic,
         "week": week,
+        "new_start": new_start,
         "error": error,
         "problem": problem,
         "must_call": selectors.must_call_to_change(appointment, now),
+        "slot_url": query_url("appointments:reschedule", appointment.pk),
     }
-    template = "appointments/reschedule.html"
-    if request.method == "GET" and wants_fragment(request):
+    if request.method == "GET" and "start" not in request.GET and wants_fragment(request):
         template += "#slot-list"
     response = render(request, template, context, status=status)
     patch_vary_headers(response, ["HX-Request"])

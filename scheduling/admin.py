@@ -157,9 +157,29 @@ def add_doctor_url(clinic: Clinic) -> str:
     return f"{reverse('admin:scheduling_doctor_add')}?clinic={clinic.pk}"
 
 
+class AppointmentTypeFormSet(
+    BaseInlineFormSet[AppointmentType, Doctor, forms.ModelForm[AppointmentType]]
+):
+    def clean(self) -> None:
+        """Refuse two first-visit types in one submission. Each row's own check compares
+        it with what is saved, so it cannot see two rows ticked together (which the
+        database's unique index would refuse with an error page)."""
+        super().clean()
+        ticked = [
+            form
+            for form in self.forms
+            if form.cleaned_data
+            and not form.cleaned_data.get("DELETE")
+            and form.cleaned_data.get("is_first_visit")
+        ]
+        if len(ticked) > 1:
+            raise forms.ValidationError(_("Mark one first-visit type at most."))
+
+
 class AppointmentTypeInline(admin.TabularInline[AppointmentType, Doctor]):
     model = AppointmentType
-    fields = ("name", "duration", "slot_step", "is_active")
+    formset = AppointmentTypeFormSet
+    fields = ("name", "duration", "slot_step", "is_active", "is_first_visit")
     # Every doctor offers something to book; the first row on the add page is required.
     min_num = 1
     extra = 0
@@ -274,10 +294,27 @@ class DoctorAdmin(admin.ModelAdmin[Doctor]):
         return ", ".join(str(kind) for kind in doctor.appointment_types.all() if kind.is_active)
 
 
+class AppointmentTypeAdminForm(forms.ModelForm[AppointmentType]):
+    def clean(self) -> dict[str, Any]:
+        """The one-first-visit-type-per-doctor constraint for a saved type too: its doctor
+        is read-only, which leaves it out of the form, and Django then skips the
+        constraints that name it, so the database would refuse the save with an error
+        page."""
+        cleaned = super().clean() or {}
+        if self.instance.pk and cleaned.get("is_first_visit"):
+            marked = AppointmentType(
+                pk=self.instance.pk, doctor_id=self.instance.doctor_id, is_first_visit=True
+            )
+            # Only the constraint on the doctor: the others name the fields left out.
+            marked.validate_constraints(exclude={"name", "duration", "slot_step", "is_active"})
+        return cleaned
+
+
 @admin.register(AppointmentType)
 class AppointmentTypeAdmin(admin.ModelAdmin[AppointmentType]):
-    list_display = ("name", "doctor", "duration", "slot_step", "is_active")
-    list_filter = ("is_active", "doctor__clinic", "name")
+    form = AppointmentTypeAdminForm
+    list_display = ("name", "doctor", "duration", "slot_step", "is_active", "is_first_visit")
+    list_filter = ("is_active", "is_first_visit", "doctor__clinic", "name")
     list_select_related = ("doctor",)
     search_fields = ("name", "doctor__name")
     autocomplete_fields = ("doctor",)

@@ -89,7 +89,10 @@ class DoctorSerializer(serializers.ModelSerializer[Doctor]):
         source="active_types",
         many=True,
         read_only=True,
-        help_text="The active types, shortest first; the first is the default.",
+        help_text=(
+            "The active types, the default first: the doctor's first-visit type if one "
+            "is marked, else the shortest."
+        ),
     )
 
     class Meta:

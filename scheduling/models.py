@@ -215,10 +215,27 @@ class AppointmentType(models.Model):
         help_text="Distance between offered start times; empty means the duration.",
     )
     is_active = models.BooleanField(default=True)
+    is_first_visit = models.BooleanField(
+        _("first-visit type"),
+        default=False,
+        help_text=_(
+            "What a new patient books first: offered by default on the doctor's page, in "
+            "search results and when booking. At most one per doctor."
+        ),
+    )
 
     class Meta:
         ordering = ["doctor", "duration", "name"]
         constraints = [
+            # The default type is one type: two marked would leave the default to chance.
+            models.UniqueConstraint(
+                fields=["doctor"],
+                condition=Q(is_first_visit=True),
+                name="appointment_type_one_first_visit_per_doctor",
+                violation_error_message=_(
+                    "This doctor has a first-visit type already: unmark it first."
+                ),
+            ),
             models.CheckConstraint(
                 condition=Q(duration__gte=dt.timedelta(minutes=5))
                 & Q(duration__lte=dt.timedelta(hours=12)),

@@ -143,17 +143,22 @@ def doctor_hours(doctor: Doctor, first_day: dt.date, last_day: dt.date) -> Docto
 # --- Finding a doctor -------------------------------------------------------------------
 
 
+# The default type first: the doctor's first-visit type if one is marked, else (as
+# before there was one) the shortest. The rest in the model's order.
+DEFAULT_TYPE_FIRST = ("-is_first_visit", "duration", "name")
+
+
 def active_types_prefetch() -> "Prefetch[str, QuerySet[AppointmentType], str]":
     return Prefetch(
         "appointment_types",
-        queryset=AppointmentType.objects.filter(is_active=True),
+        queryset=AppointmentType.objects.filter(is_active=True).order_by(*DEFAULT_TYPE_FIRST),
         to_attr="active_types",
     )
 
 
 def bookable_doctors() -> QuerySet[Doctor]:
-    """Active doctors with their clinic and their active appointment types (in
-    ``AppointmentType`` order: shortest first), in two queries however many there are."""
+    """Active doctors with their clinic and their active appointment types (the
+    default first, see ``active_types``), in two queries however many there are."""
     return (
         Doctor.objects.filter(is_active=True)
         .select_related("clinic")
@@ -162,10 +167,13 @@ def bookable_doctors() -> QuerySet[Doctor]:
 
 
 def active_types(doctor: Doctor) -> list[AppointmentType]:
-    """The doctor's active appointment types; the first is the one offered by default."""
+    """The doctor's active appointment types; the first is the one offered by default
+    wherever none is chosen (the doctor's page, the search, the booking page's other
+    times, the API, booking by phone): the first-visit type if the doctor has one
+    marked, else the shortest."""
     prefetched: list[AppointmentType] | None = getattr(doctor, "active_types", None)
     if prefetched is None:
-        return list(doctor.appointment_types.filter(is_active=True))
+        return list(doctor.appointment_types.filter(is_active=True).order_by(*DEFAULT_TYPE_FIRST))
     return prefetched
 
 

@@ -54,6 +54,11 @@ class LastActiveType(AvailabilityError):
     )
 
 
+class InactiveType(AvailabilityError):
+    code = "inactive_type"
+    default_message = _("This appointment type is retired: it cannot be offered first.")
+
+
 def describe_interval(weekday: int, start_time: dt.time, end_time: dt.time) -> str:
     """'Mon 09:00-12:00' ('Mo 09:00-12:00' in German), for messages."""
     return f"{WEEKDAYS_ABBR[weekday]} {start_time:%H:%M}-{end_time:%H:%M}"
@@ -266,8 +271,30 @@ def add_appointment_type(*, doctor: Doctor, name: str, duration: dt.timedelta) -
     return AppointmentType.objects.create(doctor=doctor, name=name, duration=duration)
 
 
+def mark_first_visit_type(*, appointment_type: AppointmentType) -> AppointmentType:
+    """Make ``appointment_type`` its doctor's first-visit type, the one offered by default
+    (``scheduling.selectors.active_types``), and unmark the doctor's other one, in one
+    transaction: the database allows at most one per doctor. Marking it again changes
+    nothing."""
+    with locking.atomic():
+        _lock_doctor(appointment_type.doctor)
+        appointment_type = AppointmentType.objects.get(pk=appointment_type.pk)
+        if not appointment_type.is_active:
+            raise InactiveType()
+        if appointment_type.is_first_visit:
+            return appointment_type
+        # Unmarking first: the unique index is checked row by row.
+        AppointmentType.objects.filter(
+            doctor_id=appointment_type.doctor_id, is_first_visit=True
+        ).update(is_first_visit=False)
+        appointment_type.is_first_visit = True
+        appointment_type.save(update_fields=["is_first_visit"])
+    return appointment_type
+
+
 def deactivate_appointment_type(*, appointment_type: AppointmentType) -> AppointmentType:
-    """Retire a type: booked appointments keep pointing at it, new ones cannot use it."""
+    """Retire a type: booked appointments keep pointing at it, new ones cannot use it. A
+    retired first-visit type is unmarked, so the default falls back to the shortest."""
     with locking.atomic():
         _lock_doctor(appointment_type.doctor)
         appointment_type = AppointmentType.objects.get(pk=appointment_type.pk)
@@ -279,5 +306,6 @@ def deactivate_appointment_type(*, appointment_type: AppointmentType) -> Appoint
         if not others.exists():
             raise LastActiveType()
         appointment_type.is_active = False
-        appointment_type.save(update_fields=["is_active"])
+        appointment_type.is_first_visit = False
+        appointment_type.save(update_fields=["is_active", "is_first_visit"])
     return appointment_type

@@ -49,6 +49,17 @@ def pytest_terminal_summary(terminalreporter, config: pytest.Config) -> None:
         )
 
 
+@pytest.fixture(autouse=True)
+def no_language_left_active() -> Iterator[None]:
+    """Each test starts in the default language. A request in German leaves German active
+    in the thread (LocaleMiddleware activates a language and never deactivates it), and
+    a later test's code outside a request (a command, an email, a feed) would speak it."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def frozen_now():
     with time_machine.travel(FROZEN_NOW, tick=False) as traveller:

@@ -40,7 +40,8 @@ def query_pages(doctor, appointment):
         ("anyone", reverse("appointments:doctors"), ["q", "specialty", "clinic", "page"]),
         ("anyone", reverse("appointments:doctor", args=[doctor.pk]), ["type", "week"]),
         ("patient", reverse("appointments:book"), ["doctor", "type", "start"]),
-        ("patient", reverse("appointments:reschedule", args=[appointment.pk]), ["week"]),
+        ("patient", reverse("appointments:reschedule", args=[appointment.pk]), ["week", "start"]),
+        ("patient", reverse("accounts:profile"), ["next"]),
         ("staff", reverse("staff_appointments:calendar"), ["clinic", "view", "date", "doctor"]),
         ("staff", reverse("staff_appointments:patients"), ["q", "page"]),
         (

@@ -172,6 +172,12 @@ def test_the_patient_s_own_pages_are_german(client, practice):
             "Gebucht",
         ],
         reverse("appointments:reschedule", args=[appointment.pk]): ["Andere Zeit wählen"],
+        f"{reverse('appointments:reschedule', args=[appointment.pk])}?start={start}": [
+            "Termin verschieben?",
+            "Ihren Termin bei Dr. Anna Weber von Mo, 09.03., 10:00 auf Mo, 09.03., 14:00 "
+            "verschieben?",
+            "Termin verschieben</button>",
+        ],
         reverse("accounts:profile"): ["Ihre Angaben", "Sprache Ihrer E-Mails"],
         f"{reverse('appointments:book')}?doctor={doctor.pk}&type={type_id}&start={start}": [
             "Buchung bestätigen",

@@ -188,6 +188,24 @@ def test_the_childs_appointment_can_be_rescheduled_and_cancelled_by_the_parent(
     assert appointment.dependant == mia
 
 
+def test_moving_the_childs_appointment_asks_to_confirm_and_names_the_child(client, leon, doctor):
+    mia = make_dependant(leon, "Mia Wolf")
+    appointment = book(leon, doctor, monday(doctor, 10), dependant=mia)
+    url = reverse("appointments:reschedule", args=[appointment.pk])
+
+    page = client.get(url, {"start": "2026-03-09T13:00:00Z"}).text
+
+    assert "For Mia Wolf" in page
+    assert (
+        "Move Mia Wolf's appointment with Dr. Anna Weber from Mon 9 Mar, 10:00 to Mon 9 Mar, 14:00?"
+    ) in page
+    appointment.refresh_from_db()
+    assert appointment.starts_at == monday(doctor, 10)
+    assert client.post(url, {"start": "2026-03-09T13:00:00Z"}).status_code == 303
+    appointment.refresh_from_db()
+    assert (appointment.starts_at, appointment.dependant) == (monday(doctor, 14), mia)
+
+
 def test_a_new_patient_is_asked_only_for_their_own_details_first(client):
     newcomer = make_patient(full_name="", phone="", date_of_birth=None)
     log_in(client, newcomer)

@@ -531,21 +531,164 @@ def reschedule_url(appointment, week=""):
     return f"{url}?week={week}" if week else url
 
 
-def test_the_reschedule_page_offers_a_week_of_free_times_as_buttons(client, appointment):
+def choose_url(appointment, start):
+    return f"{reverse('appointments:reschedule', args=[appointment.pk])}?start={quote(start)}"
+
+
+def test_the_reschedule_page_offers_a_week_of_free_times_as_links_to_confirm(client, appointment):
     page = client.get(reschedule_url(appointment)).text
 
     assert "<h1>Choose another time</h1>" in page
     assert "Consultation, week of 9&ndash;15 March 2026" in page
     assert page.count('<div class="day">') == 7
+    url = reverse("appointments:reschedule", args=[appointment.pk])
     assert (
-        '<button type="submit" class="slot" name="start" value="2026-03-09T13:00:00Z">14:00'
-        '<span class="visually-hidden"> on Monday 9 March 2026, CET</span></button>'
+        f'<a class="slot" href="{url}?start=2026-03-09T13:00:00Z">14:00'
+        '<span class="visually-hidden"> on Monday 9 March 2026, CET</span></a>'
     ) in page
+    # No form: a tap on a time moves nothing.
+    assert 'name="start"' not in page
     # Its own time is shown, not offered.
-    assert 'value="2026-03-09T09:00:00Z"' not in page
+    assert "start=2026-03-09T09:00:00Z" not in page
     assert "(your time)" in page
     assert "?week=2026-03-02" in page  # this week still has bookable times
     assert "?week=2026-03-16" in page
+
+
+def test_choosing_a_time_asks_to_confirm_and_moves_nothing(client, appointment):
+    response = client.get(choose_url(appointment, "2026-03-09T13:00:00Z"))
+
+    page = response.text
+    assert response.status_code == 200
+    assert "<h1>Move your appointment?</h1>" in page
+    assert (
+        "Move your appointment with Dr. Anna Weber from Mon 9 Mar, 10:00 to Mon 9 Mar, 14:00?"
+        in page
+    )
+    assert "Monday 9 March 2026, 14:00 CET" in page
+    assert '<input type="hidden" name="start" value="2026-03-09T13:00:00Z">' in page
+    assert '<button type="submit" class="button">Move appointment</button>' in page
+    assert f'href="{detail_url(appointment)}">No, keep the current time</a>' in page
+    assert "?week=2026-03-09" in page  # back to the times, at the chosen one's week
+    assert 'class="slots"' not in page
+    appointment.refresh_from_db()
+    assert appointment.starts_at == monday(appointment.doctor, 10)
+    assert appointment.sequence == 0
+    assert appointment.history.count() == 1
+
+
+def test_the_confirm_steps_form_as_sent_without_javascript_moves_the_appointment(
+    client, appointment
+):
+    page = client.get(choose_url(appointment, "2026-03-09T13:00:00Z")).text
+    form = re.search(
+        r'<form method="post" action="([^"]+)" class="narrow reschedule-confirm"[^>]*>(.*?)</form>',
+        page,
+        re.S,
+    )
+    assert form, "no form on the confirm step"
+    fields = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form[2]))
+
+    response = client.post(form[1], fields)
+
+    appointment.refresh_from_db()
+    assert response.status_code == 303
+    assert response["Location"] == detail_url(appointment)
+    assert appointment.starts_at == monday(appointment.doctor, 14)
+
+
+def test_confirming_with_htmx_sends_the_browser_to_the_appointment(client, appointment):
+    response = client.post(
+        reschedule_url(appointment), {"start": "2026-03-09T13:00:00Z"}, HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 200
+    assert response["HX-Redirect"] == detail_url(appointment)
+    appointment.refresh_from_db()
+    assert appointment.starts_at == monday(appointment.doctor, 14)
+
+
+def test_the_confirm_step_for_a_taken_time_says_so_and_offers_fresh_times(client, appointment):
+    book(make_patient(), appointment.doctor, monday(appointment.doctor, 14))
+
+    response = client.get(choose_url(appointment, "2026-03-09T13:00:00Z"))
+
+    assert response.status_code == 409
+    assert "Sorry, that time is no longer available" in response.text
+    assert "Move appointment" not in response.text
+    assert "start=2026-03-09T13:00:00Z" not in response.text
+    assert "start=2026-03-09T13:30:00Z" in response.text
+
+
+@pytest.mark.parametrize(
+    "start",
+    [
+        "2026-03-09T09:07:00Z",  # not one of the times offered
+        "2026-03-04T07:00:00Z",  # past
+        "2026-03-14T10:00:00Z",  # a Saturday: no hours
+        "2027-03-08T10:00:00Z",  # beyond the booking horizon
+    ],
+)
+def test_the_confirm_step_for_a_time_not_offered_says_it_is_not_available(
+    client, appointment, start
+):
+    response = client.get(choose_url(appointment, start))
+
+    assert response.status_code == 409
+    assert "Sorry, that time is no longer available" in response.text
+    assert "Move appointment" not in response.text
+
+
+@pytest.mark.parametrize("start", ["tomorrow", "2026-03-09T10:00:00", "9" * 60, ""])
+def test_the_confirm_step_for_a_malformed_time_is_a_400_with_the_week(client, appointment, start):
+    response = client.get(choose_url(appointment, start))
+
+    assert response.status_code == 400
+    assert 'role="alert"' in response.text
+    assert "Move appointment" not in response.text
+    assert 'class="slots"' in response.text
+    appointment.refresh_from_db()
+    assert appointment.starts_at == monday(appointment.doctor, 10)
+
+
+def test_the_confirm_step_for_the_appointments_own_time_says_it_is_there_already(
+    client, appointment
+):
+    response = client.get(choose_url(appointment, MONDAY_10_UTC))
+
+    assert "Your appointment is at this time already." in response.text
+    assert "Move appointment" not in response.text
+
+
+def test_the_confirm_step_after_the_cutoff_goes_to_the_details(client, patient, appointment):
+    with time_machine.travel(monday(appointment.doctor, 8, 30), tick=False):
+        log_in(client, patient)
+        response = client.get(choose_url(appointment, "2026-03-10T13:00:00Z"))
+
+    assert response.status_code == 302
+    assert response["Location"] == detail_url(appointment)
+
+
+def test_confirming_a_time_taken_since_the_confirm_step_is_a_409_not_a_move(client, appointment):
+    assert client.get(choose_url(appointment, "2026-03-09T13:00:00Z")).status_code == 200
+    book(make_patient(), appointment.doctor, monday(appointment.doctor, 14))
+
+    response = client.post(reschedule_url(appointment), {"start": "2026-03-09T13:00:00Z"})
+
+    assert response.status_code == 409
+    assert "Sorry, that time is no longer available" in response.text
+    appointment.refresh_from_db()
+    assert appointment.starts_at == monday(appointment.doctor, 10)
+
+
+def test_confirming_twice_moves_once(client, appointment):
+    first = client.post(reschedule_url(appointment), {"start": "2026-03-09T13:00:00Z"})
+    second = client.post(reschedule_url(appointment), {"start": "2026-03-09T13:00:00Z"})
+
+    appointment.refresh_from_db()
+    assert first.status_code == second.status_code == 303
+    assert appointment.sequence == 1
+    assert appointment.history.count() == 2
 
 
 def test_rescheduling_moves_the_appointment_and_says_so(client, appointment):
@@ -570,8 +713,8 @@ def test_rescheduling_to_a_taken_time_is_a_409_with_fresh_times(client, appointm
     appointment.refresh_from_db()
     assert response.status_code == 409
     assert "Sorry, that time is no longer available" in response.text
-    assert 'value="2026-03-09T13:00:00Z"' not in response.text
-    assert 'value="2026-03-09T13:30:00Z"' in response.text
+    assert "start=2026-03-09T13:00:00Z" not in response.text
+    assert "start=2026-03-09T13:30:00Z" in response.text
     assert appointment.starts_at == monday(appointment.doctor, 10)
 
 
@@ -607,7 +750,7 @@ def test_the_next_week_comes_as_a_partial_for_htmx(client, appointment):
     assert 'id="slot-list"' not in page  # the list's content, swapped into it
     assert "<html" not in page
     assert "Consultation, week of 16&ndash;22 March 2026" in page
-    assert 'value="2026-03-16T08:00:00Z"' in page
+    assert "start=2026-03-16T08:00:00Z" in page
     assert "HX-Request" in response["Vary"]
 
 

@@ -26,8 +26,11 @@ from scheduling.models import Doctor
 from tests.concurrency import run_together
 from tests.factories import consultation, local, make_doctor, make_patient, make_type
 
-# The migration that installs the overlap guards, with its frozen SQL.
+# The migration that installs the overlap guards, with its frozen SQL, and the one that
+# made the patient's guard per person (a parent and their child may overlap): put back
+# as 0002 left them, the guards would refuse that for every later test on this worker.
 OVERLAP_GUARDS = importlib.import_module("appointments.migrations.0002_overlap_guards")
+PER_PERSON_GUARD = importlib.import_module("appointments.migrations.0010_appointment_dependant")
 
 pytestmark = [
     pytest.mark.postgres,
@@ -166,6 +169,7 @@ def without_lock_or_constraints(monkeypatch):
             )
         with connection.schema_editor() as editor:
             OVERLAP_GUARDS.install(None, editor)
+            PER_PERSON_GUARD.per_person(None, editor)
 
 
 def test_control_without_lock_and_constraints_the_harness_sees_a_double_booking(

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import Patient, User
 from appointments.models import ACTIVE_STATUSES, Appointment, Status
 from scheduling.models import Clinic, Doctor, TimeOff, WeeklyAvailability
-from scheduling.selectors import staff_clinics
+from scheduling.selectors import active_types, bookable_doctors, staff_clinics
 from tests.factories import book, local, make_doctor, make_patient, make_user
 
 pytestmark = pytest.mark.django_db
@@ -61,6 +61,15 @@ def test_every_doctor_can_be_booked():
         assert doctor.bio
         assert 1 <= doctor.appointment_types.count() <= 3
         assert doctor.weekly_rules.exists()
+
+
+def test_every_doctor_has_one_first_visit_type_offered_by_default():
+    seed_demo()
+
+    for doctor in bookable_doctors():
+        types = active_types(doctor)
+        assert [kind.name for kind in types if kind.is_first_visit] == ["Consultation"]
+        assert types[0].is_first_visit
 
 
 def test_no_doctor_and_no_patient_is_booked_twice_at_once():

@@ -257,16 +257,17 @@ def test_a_german_patient_books_the_soonest_dermatologist_for_her_child_and_canc
 
     # The worker's part, played here: it sends the outbox to the SMTP server.
     send_due_notifications()
-    # Booked: %(what)s on %(when)s
+    # Booked: %(what)s on %(when)s, what naming the child ("%(type)s for %(person)s with ...")
     [confirmation] = messages_to(smtp_inbox, "Gebucht:")
     assert str(confirmation["Subject"]) == (
-        f"Gebucht: Sprechstunde bei Dr. Anna Weber am {short_time(soonest)}"
+        f"Gebucht: Sprechstunde für Lena Hoffmann bei Dr. Anna Weber am {short_time(soonest)}"
     )
     assert str(confirmation["From"]).startswith("Praxis am Lindenhof <")
     request = invite_inside_the_alternative(confirmation, "REQUEST")
     _calendar, event = valid_calendar(request, "REQUEST")
     assert event.decoded("DTSTART") == soonest
     assert str(event["ATTENDEE"]).lower() == f"mailto:{EMAIL}"
+    assert str(event["SUMMARY"]) == "Sprechstunde für Lena Hoffmann bei Dr. Anna Weber"
     text = confirmation.get_body(preferencelist=("plain",))
     assert text is not None
     body = text.get_content()
@@ -306,7 +307,7 @@ def test_a_german_patient_books_the_soonest_dermatologist_for_her_child_and_canc
     # Cancelled: %(what)s on %(when)s
     [cancellation] = messages_to(smtp_inbox, "Abgesagt:")
     assert str(cancellation["Subject"]) == (
-        f"Abgesagt: Sprechstunde bei Dr. Anna Weber am {short_time(soonest)}"
+        f"Abgesagt: Sprechstunde für Lena Hoffmann bei Dr. Anna Weber am {short_time(soonest)}"
     )
     cancel = invite_inside_the_alternative(cancellation, "CANCEL")
     _calendar, cancelled_event = valid_calendar(cancel, "CANCEL")

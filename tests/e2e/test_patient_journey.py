@@ -139,7 +139,11 @@ def test_a_patient_signs_in_books_reschedules_and_cancels(page, doctor, smtp_inb
     page.get_by_role("link", name="Choose another time").click()
     expect(page.get_by_role("heading", name="Choose another time")).to_be_visible()
     screenshot(page, "6-reschedule")
-    page.get_by_role("button", name=slot_name(new_time)).click()
+    # Choosing a time asks to confirm, on a page of its own; the POST moves it.
+    page.get_by_role("link", name=slot_name(new_time)).click()
+    expect(page.get_by_role("heading", name="Move your appointment?")).to_be_visible()
+    assert Appointment.objects.get().starts_at == first_time
+    page.get_by_role("button", name="Move appointment").click()
     expect(page.get_by_role("status")).to_have_text(
         f"Rescheduled: Consultation with Dr. Anna Weber on {long_time(new_time)}."
     )
@@ -319,3 +323,66 @@ def test_pages_work_without_javascript(open_page, sign_in, doctor, patient):
     assert list(Appointment.objects.values_list("patient", "starts_at", "reason")) == [
         (patient.pk, when, "Check-up")
     ]
+
+
+def test_moving_an_appointment_asks_to_confirm_without_javascript(
+    open_page, sign_in, doctor, patient
+):
+    page = open_page(javascript=False)
+    sign_in(page, patient)
+    monday = next_monday(doctor)
+    booked, new_time = at(doctor, monday, 10), at(doctor, monday, 15)
+    appointment = book_appointment(
+        patient=patient,
+        doctor=doctor,
+        appointment_type=consultation(doctor),
+        starts_at=booked,
+        booked_by=patient.user,
+    )
+    page.goto(f"/appointments/{appointment.pk}/reschedule/")
+
+    page.get_by_role("link", name=slot_name(new_time)).click()
+    expect(page.get_by_role("heading", name="Move your appointment?")).to_be_visible()
+    appointment.refresh_from_db()
+    assert appointment.starts_at == booked  # choosing moved nothing
+    # The way back keeps the time.
+    page.get_by_role("link", name="No, keep the current time").click()
+    expect(page.get_by_role("heading", name="Consultation with Dr. Anna Weber")).to_be_visible()
+    appointment.refresh_from_db()
+    assert appointment.starts_at == booked
+
+    page.go_back()
+    page.get_by_role("button", name="Move appointment").click()
+    expect(page.get_by_role("status")).to_have_text(
+        f"Rescheduled: Consultation with Dr. Anna Weber on {long_time(new_time)}."
+    )
+    appointment.refresh_from_db()
+    assert appointment.starts_at == new_time
+
+
+def test_the_booking_stays_in_view_while_a_new_patient_signs_in(page, doctor, smtp_inbox):
+    when = at(doctor, next_monday(doctor), 10)
+
+    page.goto(booking_url(doctor, when))
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
+    booking = page.get_by_role("region", name="Your booking")
+    expect(booking).to_contain_text("Dr. Anna Weber")
+    expect(booking).to_contain_text(long_time(when))
+    page.get_by_label("Email address").fill(EMAIL)
+    page.get_by_role("button", name="Email me a code").click()
+
+    expect(page.get_by_role("heading", name="Check your email")).to_be_visible()
+    expect(page.get_by_role("region", name="Your booking")).to_contain_text(long_time(when))
+    page.get_by_label("6-digit code").fill(emailed_code(smtp_inbox, EMAIL))
+    page.get_by_role("button", name="Sign in", exact=True).click()
+
+    expect(page.get_by_role("heading", name="Your details")).to_be_visible()
+    expect(page.get_by_role("region", name="Your booking")).to_contain_text(long_time(when))
+    page.get_by_label("Full name").fill("Maria Schmidt")
+    page.get_by_label("Phone number").fill("+49 170 1234567")
+    page.get_by_label("Date of birth").fill("1985-04-12")
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("heading", name="Confirm your booking")).to_be_visible()
+    expect(page.get_by_text(long_time(when))).to_be_visible()
+    assert Appointment.objects.count() == 0

@@ -600,9 +600,18 @@ def unique_doctor_name(preset: ClinicPreset, used_names: set[str], rng: random.R
     return name
 
 
+# What a new patient books first with every demo doctor (each has one).
+FIRST_VISIT_TYPE = "Consultation"
+
+
 def new_appointment_types(doctor: Doctor, rng: random.Random) -> list[AppointmentType]:
     return [
-        AppointmentType(doctor=doctor, name=name, duration=dt.timedelta(minutes=minutes))
+        AppointmentType(
+            doctor=doctor,
+            name=name,
+            duration=dt.timedelta(minutes=minutes),
+            is_first_visit=name == FIRST_VISIT_TYPE,
+        )
         for name, minutes, chance, _ in APPOINTMENT_TYPES
         if chance >= 1 or rng.random() < chance
     ]
