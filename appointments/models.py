@@ -181,7 +181,11 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.doctor} at {self.starts_at:%Y-%m-%d %H:%M} UTC ({self.get_status_display()})"
+        return _("%(doctor)s at %(start)s UTC (%(status)s)") % {
+            "doctor": self.doctor,
+            "start": f"{self.starts_at:%Y-%m-%d %H:%M}",
+            "status": self.get_status_display(),
+        }
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise UnauditedWrite("Appointments are never deleted; cancel them instead.")
@@ -278,10 +282,11 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return (
-            f"{self.get_kind_display()} by {self.get_channel_display()} "
-            f"for appointment {self.appointment_id}"
-        )
+        return _("%(kind)s by %(channel)s for appointment %(number)s") % {
+            "kind": self.get_kind_display(),
+            "channel": self.get_channel_display(),
+            "number": self.appointment_id,
+        }
 
 
 class CalendarFeed(models.Model):
@@ -326,5 +331,6 @@ class CalendarFeed(models.Model):
         ]
 
     def __str__(self) -> str:
-        state = "revoked" if self.revoked_at else "live"
-        return f"Calendar feed of {self.doctor} ({state})"
+        if self.revoked_at:
+            return _("Calendar feed of %(doctor)s (revoked)") % {"doctor": self.doctor}
+        return _("Calendar feed of %(doctor)s (live)") % {"doctor": self.doctor}

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from clinic.encryption import EncryptedCharField
@@ -155,7 +156,11 @@ class StaffMembership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} at {self.clinic} ({self.get_role_display()})"
+        return _("%(user)s at %(clinic)s (%(role)s)") % {
+            "user": self.user,
+            "clinic": self.clinic,
+            "role": self.get_role_display(),
+        }
 
 
 def sort_name_of(name: str) -> str:
@@ -394,7 +399,7 @@ class TimeOff(models.Model):
     class Meta:
         ordering = ["doctor", "start_date"]
         verbose_name = _("time off")
-        verbose_name_plural = _("time off")
+        verbose_name_plural = pgettext_lazy("plural", "time off")
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_date__gte=F("start_date")), name="time_off_end_not_before_start"
@@ -403,6 +408,7 @@ class TimeOff(models.Model):
         indexes = [models.Index(fields=["doctor", "end_date"])]
 
     def __str__(self) -> str:
+        # English whatever the language: the audit trail's change reasons quote it.
         return f"{self.start_date:%Y-%m-%d} to {self.end_date:%Y-%m-%d}"
 
     def clean(self) -> None:

@@ -53,7 +53,7 @@ def confirm(client, patient, anna, *, start=MONDAY_10, key="a" * 32, **fields):
     return client.post(confirm_url(patient, anna, start), {"booking_key": key, **fields})
 
 
-def add_person(client, patient, anna, *, htmx=False, **fields):
+def add_person(client, patient, anna, *, htmx=False, language="en", **fields):
     data = {
         "action": "add-person",
         "booking_key": "b" * 32,
@@ -62,7 +62,7 @@ def add_person(client, patient, anna, *, htmx=False, **fields):
         "person-date_of_birth": "2021-09-15",
         "person-relationship": "child",
     } | fields
-    headers = {"HX-Request": "true"} if htmx else {}
+    headers = {"Accept-Language": language} | ({"HX-Request": "true"} if htmx else {})
     return client.post(confirm_url(patient, anna), data, headers=headers)
 
 
@@ -302,3 +302,20 @@ def test_the_calendar_names_family_members_without_a_query_each(client, staff, a
 
     assert "Tom Wolf (child of Leon Wolf)" in tuesday
     assert two == one
+
+
+def test_the_confirm_step_is_german_for_a_german_browser(client, staff, anna, leon, mia):
+    from tests.test_german_pages import GERMAN, english_left_over
+
+    page = client.get(confirm_url(leon, anna), **GERMAN).text
+    added = add_person(client, leon, anna, htmx=True, language="de").text
+
+    assert "Für wen ist der Termin?" in page
+    assert "Leon Wolf (Patient/in)" in page
+    assert "Mia Wolf, Kind, geboren am 1. Juni 2019" in page
+    assert "Hinzufügen und auswählen" in page
+    assert "Jonas Wolf wurde zu den Familienmitgliedern hinzugefügt und ausgewählt." in added
+    # The data here is English-looking ("Consultation", "Lindenhof Practice"): only the
+    # form's own texts are checked.
+    fieldset = page[page.index('<fieldset id="for-whom"') : page.index("</fieldset>")]
+    assert english_left_over(fieldset) == []
