@@ -23,8 +23,10 @@ from appointments.models import Appointment
 from tests.concurrency import run_together
 from tests.factories import consultation, local, make_doctor, make_patient, make_type
 
-# The migration that installs the overlap guards, with its frozen SQL.
+# The migrations that install the overlap guards, with their frozen SQL: 0002 both
+# guards, 0010 the patient guard per person (a patient and each of their dependants).
 OVERLAP_GUARDS = importlib.import_module("appointments.migrations.0002_overlap_guards")
+PER_PERSON_GUARD = importlib.import_module("appointments.migrations.0010_appointment_dependant")
 
 pytestmark = [
     pytest.mark.postgres,
@@ -163,6 +165,9 @@ def without_lock_or_constraints(monkeypatch):
             )
         with connection.schema_editor() as editor:
             OVERLAP_GUARDS.install(None, editor)
+            # As migrated: without it the rest of this worker's tests would run against
+            # 0002's per-patient guard, which refuses a parent and child seen together.
+            PER_PERSON_GUARD.per_person(None, editor)
 
 
 def test_control_without_lock_and_constraints_the_harness_sees_a_double_booking(
