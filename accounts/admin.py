@@ -12,12 +12,17 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils import formats
 from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
+from django_stubs_ext import StrOrPromise
 
 from accounts import phones
 from accounts.api_tokens import revoke_token
-from accounts.models import ApiToken, Authenticator, Patient, User
+from accounts.models import ApiToken, Authenticator, Dependant, Patient, User
 from accounts.protection import has_acted
 from accounts.services import deactivate_user
 
@@ -30,7 +35,7 @@ def _normalized_unique_email(form: "forms.ModelForm[User]") -> str:
     email: str = form.cleaned_data["email"].strip().lower()
     others = User.objects.filter(email__iexact=email).exclude(pk=form.instance.pk)
     if others.exists():
-        raise forms.ValidationError("A user with this email address already exists.")
+        raise forms.ValidationError(_("A user with this email address already exists."))
     return email
 
 
@@ -68,10 +73,10 @@ class UserAdmin(DjangoUserAdmin[User]):
     fieldsets = (
         (None, {"fields": ("email", "password")}),
         (
-            "Permissions",
+            _("Permissions"),
             {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
         ),
-        ("Important dates", {"fields": ("last_login", "date_joined")}),
+        (_("Important dates"), {"fields": ("last_login", "date_joined")}),
     )
     add_fieldsets = (
         (
@@ -106,20 +111,38 @@ class UserAdmin(DjangoUserAdmin[User]):
         actions.pop("delete_selected", None)  # one by one, where has_delete_permission says
         return actions
 
-    @admin.action(description="Deactivate the selected users (they can no longer sign in)")
+    @admin.action(description=_("Deactivate the selected users (they can no longer sign in)"))
     def deactivate(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
         for user in queryset:
             deactivate_user(user=user)
-        self.message_user(request, f"Deactivated {queryset.count()} users.", messages.SUCCESS)
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext("Deactivated %(count)d user.", "Deactivated %(count)d users.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
     def get_inline_instances(self, request: HttpRequest, obj: User | None = None) -> Any:
         # The add page asks only for the login; the patient profile comes after.
         return super().get_inline_instances(request, obj) if obj is not None else []
 
-    @admin.display(description="Patient", ordering="patient__full_name")
+    @admin.display(description=_("patient"), ordering="patient__full_name")
     def patient_name(self, user: User) -> str:
         patient = getattr(user, "patient", None)
         return patient.full_name if patient is not None else ""
+
+
+class DependantInline(admin.TabularInline[Dependant, Patient]):
+    """The people a patient books for, on the patient's page. One with appointments
+    cannot be removed (``on_delete=PROTECT``: the records keep saying whom they were
+    for); the admin says so instead of deleting."""
+
+    model = Dependant
+    fields = ("full_name", "date_of_birth", "relationship", "erased_at")
+    readonly_fields = ("erased_at",)
+    extra = 0
+    show_change_link = True
 
 
 @admin.register(Patient)
@@ -131,6 +154,7 @@ class PatientAdmin(admin.ModelAdmin[Patient]):
     list_filter = ("created_at",)
     autocomplete_fields = ("user",)
     readonly_fields = ("created_at", "erased_at")
+    inlines = (DependantInline,)
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Patient], search_term: str
@@ -146,18 +170,65 @@ class PatientAdmin(admin.ModelAdmin[Patient]):
         readonly = tuple(super().get_readonly_fields(request, obj))
         return (*readonly, "user") if obj is not None else readonly
 
-    @admin.display(description="Name", ordering="full_name")
+    @admin.display(description=_("name"), ordering="full_name")
     def display_name(self, patient: Patient) -> str:
-        return patient.full_name or "(no name yet)"
+        return patient.full_name or str(_("(no name yet)"))
 
-    @admin.display(description="Email", ordering="user__email")
+    @admin.display(description=_("email address"), ordering="user__email")
     def email(self, patient: Patient) -> str:
         return patient.user.email
 
-    @admin.display(description="Appointments")
+    @admin.display(description=_("appointments"))
     def appointments(self, patient: Patient) -> str:
         url = reverse("admin:appointments_appointment_changelist")
-        return format_html('<a href="{}?patient__id__exact={}">View</a>', url, patient.pk)
+        return format_html('<a href="{}?patient__id__exact={}">{}</a>', url, patient.pk, _("View"))
+
+
+class ErasedFilter(admin.SimpleListFilter):
+    title = _("erased")
+    parameter_name = "erased"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
+        return [("no", _("Not erased")), ("yes", _("Erased"))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "no":
+            return queryset.filter(erased_at__isnull=True)
+        if self.value() == "yes":
+            return queryset.filter(erased_at__isnull=False)
+        return queryset
+
+
+@admin.register(Dependant)
+class DependantAdmin(admin.ModelAdmin[Dependant]):
+    """The people patients book for (children, relatives in their care). The date of
+    birth is encrypted at rest, like the patient's own: shown, never searched, filtered
+    or sorted (its column holds ciphertext). Erasure is the patient's action
+    (``appointments.erasure``), which takes their family members' data too."""
+
+    list_display = ("full_name", "relationship", "born", "account_holder", "created_at")
+    list_select_related = ("patient__user",)
+    search_fields = ("full_name", "patient__full_name", "patient__user__email")
+    list_filter = ("relationship", ErasedFilter, "created_at")
+    autocomplete_fields = ("patient",)
+    fields = ("patient", "full_name", "date_of_birth", "relationship", "created_at", "erased_at")
+    readonly_fields = ("created_at", "erased_at")
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Dependant | None = None) -> Any:
+        # Moving someone, with their appointments, to another account holder is not an edit.
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        return (*readonly, "patient") if obj is not None else readonly
+
+    @admin.display(description=_("date of birth"))
+    def born(self, person: Dependant) -> str:
+        if person.date_of_birth is None:
+            return "-"
+        return formats.date_format(person.date_of_birth, "DATE_FORMAT")
+
+    @admin.display(description=_("account holder"), ordering="patient__full_name")
+    def account_holder(self, person: Dependant) -> SafeString:
+        url = reverse("admin:accounts_patient_change", args=[person.patient_id])
+        return format_html('<a href="{}">{}</a>', url, person.patient)
 
 
 @admin.register(ApiToken)
@@ -182,11 +253,17 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Revoke the selected tokens")
+    @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
         for token in queryset:
             revoke_token(token)
-        self.message_user(request, f"Revoked {queryset.count()} tokens.", messages.SUCCESS)
+        count = queryset.count()
+        self.message_user(
+            request,
+            ngettext("Revoked %(count)d token.", "Revoked %(count)d tokens.", count)
+            % {"count": count},
+            messages.SUCCESS,
+        )
 
 
 # django-otp's own TOTP devices are replaced by Authenticator (keys encrypted at rest);

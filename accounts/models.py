@@ -39,12 +39,16 @@ class UserManager(BaseUserManager["User"]):
 class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-missing]
     """Anyone who logs in. The email address is the login, stored lower-cased."""
 
-    email = models.EmailField(unique=True)
+    email = models.EmailField(_("email address"), unique=True)
     is_staff = models.BooleanField(
-        default=False, help_text="Can log into the staff pages and the admin site."
+        _("staff status"),
+        default=False,
+        help_text=_("Can log into the staff pages and the admin site."),
     )
-    is_active = models.BooleanField(default=True)
-    date_joined = models.DateTimeField(default=timezone.now)
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Unticked: they can no longer sign in.")
+    )
+    date_joined = models.DateTimeField(_("date joined"), default=timezone.now)
     # Raised by "sign out everywhere" (accounts.services.sign_out_everywhere): every
     # session and API token issued before it ends, as a password change ends them.
     sign_out_epoch = models.PositiveIntegerField(default=0, editable=False)
@@ -52,7 +56,9 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
     # pages once signed in: chosen on the profile page, through the API (/api/v1/me) or
     # the language switcher, else the page's language when they first signed in.
     # Empty until then: messages use LANGUAGE_CODE (``message_language``).
-    language = models.CharField(max_length=8, blank=True, choices=settings.LANGUAGES, default="")
+    language = models.CharField(
+        _("language"), max_length=8, blank=True, choices=settings.LANGUAGES, default=""
+    )
 
     objects: ClassVar[UserManager] = UserManager()
 
@@ -62,6 +68,8 @@ class User(AbstractBaseUser, PermissionsMixin):  # type: ignore[django-manager-m
 
     class Meta:
         ordering = ["email"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
 
     def __str__(self) -> str:
         return self.email
@@ -103,12 +111,18 @@ class Patient(models.Model):
     ``bulk_create``). docs/data-model.md says how the search uses them.
     """
 
-    user = models.OneToOneField(User, on_delete=models.PROTECT, related_name="patient")
-    full_name = models.CharField(max_length=200, blank=True, validators=[validate_person_name])
+    user = models.OneToOneField(
+        User, on_delete=models.PROTECT, related_name="patient", verbose_name=_("user")
+    )
+    full_name = models.CharField(
+        _("full name"), max_length=200, blank=True, validators=[validate_person_name]
+    )
     # Encrypted at rest (clinic.encryption); searched only through ``phone_lookup``.
-    phone = EncryptedCharField(max_length=40, blank=True, validators=[validate_phone])
+    phone = EncryptedCharField(_("phone"), max_length=40, blank=True, validators=[validate_phone])
     # Encrypted at rest (clinic.encryption): it is read and shown, never searched in SQL.
-    date_of_birth = EncryptedDateField(null=True, blank=True, validators=[validate_date_of_birth])
+    date_of_birth = EncryptedDateField(
+        _("date of birth"), null=True, blank=True, validators=[validate_date_of_birth]
+    )
     # Reminders and the clinic's cancellations also by text message to ``phone``, when SMS
     # is configured (appointments.channels). Off until the patient turns it on.
     sms_opt_in = models.BooleanField(
@@ -116,10 +130,10 @@ class Patient(models.Model):
         default=False,
         help_text=_("Reminders and cancellations by the clinic also by SMS to this phone."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
     # When the patient's personal data was erased on their request (appointments.erasure):
     # the appointments stay, with their dates, doctors and statuses, and no one's name.
-    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
     # HMAC-SHA256 of the E.164 phone under PHONE_LOOKUP_KEY; "" without a phone.
     phone_lookup = models.CharField(max_length=64, blank=True, editable=False)
     # full_name folded for search: lower case, no accents (phones.fold_name).
@@ -127,6 +141,8 @@ class Patient(models.Model):
 
     class Meta:
         ordering = ["full_name"]
+        verbose_name = _("patient")
+        verbose_name_plural = _("patients")
         indexes = [
             models.Index(fields=["full_name"]),
             models.Index(fields=["phone_lookup"], name="patient_phone_lookup"),
@@ -174,7 +190,13 @@ class Dependant(models.Model):
         RELATIVE = "relative", _("relative")
         OTHER = "other", _("someone in their care")
 
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="dependants")
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="dependants",
+        verbose_name=_("account holder"),
+        help_text=_("The patient who books for them and receives the emails."),
+    )
     full_name = models.CharField(_("full name"), max_length=200, validators=[validate_person_name])
     date_of_birth = EncryptedDateField(
         _("date of birth"), null=True, blank=True, validators=[validate_date_of_birth]
@@ -182,8 +204,8 @@ class Dependant(models.Model):
     relationship = models.CharField(
         _("relationship"), max_length=10, choices=Relationship.choices, default=Relationship.CHILD
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["full_name", "pk"]
@@ -193,16 +215,19 @@ class Dependant(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
-    def with_relation(self) -> str:
-        """Whom a visit is for, as staff read it: "Mia Wolf (child of Leon Wolf)"."""
-        holder = self.patient.full_name or self.patient.user.email
+    def with_relation(self, holder: Patient | None = None) -> str:
+        """Whom a visit is for, as staff read it: "Mia Wolf (child of Leon Wolf)".
+        ``holder``: the account holder when the caller has them loaded already (an
+        appointment's ``patient``), which saves reading them again."""
+        account = holder if holder is not None else self.patient
+        holder_name = account.full_name or account.user.email
         phrases: dict[str, str | Promise] = {
             self.Relationship.CHILD: _("%(name)s (child of %(holder)s)"),
             self.Relationship.RELATIVE: _("%(name)s (relative of %(holder)s)"),
             self.Relationship.OTHER: _("%(name)s (in the care of %(holder)s)"),
         }
         phrase = phrases.get(self.relationship, phrases[self.Relationship.OTHER])
-        return str(phrase) % {"name": self.full_name, "holder": holder}
+        return str(phrase) % {"name": self.full_name, "holder": holder_name}
 
 
 class Authenticator(TimestampMixin, ThrottlingMixin, Device):  # type: ignore[misc]  # untyped
@@ -214,11 +239,42 @@ class Authenticator(TimestampMixin, ThrottlingMixin, Device):  # type: ignore[mi
     TOTP logic (codes, drift, "a code works once", throttling) is django-otp's own,
     taken from ``TOTPDevice`` unchanged: it reads only these fields."""
 
+    # django-otp's fields that the admin shows, declared again with translatable names
+    # (the same columns: only verbose_name and help_text differ).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        verbose_name=_("user"),
+        help_text=_("The user that this device belongs to."),
+    )
+    name = models.CharField(
+        _("name"), max_length=64, help_text=_("The human-readable name of this device.")
+    )
+    confirmed = models.BooleanField(
+        _("confirmed"), default=True, help_text=_("Is this device ready for use?")
+    )
+    created_at = models.DateTimeField(
+        _("created"),
+        null=True,
+        blank=True,
+        auto_now_add=True,
+        help_text=_("The date and time when this device was initially created in the system."),
+    )
+    last_used_at = models.DateTimeField(
+        _("last used"),
+        null=True,
+        blank=True,
+        help_text=_("The most recent date and time this device was used."),
+    )
+    throttling_failure_count = models.PositiveIntegerField(
+        _("failed attempts"), default=0, help_text=_("Number of successive failed attempts.")
+    )
     key = EncryptedCharField(
+        _("key"),
         max_length=80,
         validators=[key_validator],
         default=default_key,
-        help_text="A hex-encoded secret key of up to 40 bytes.",
+        help_text=_("A hex-encoded secret key of up to 40 bytes."),
     )
     step = models.PositiveSmallIntegerField(default=30)
     t0 = models.BigIntegerField(default=0)
@@ -234,7 +290,8 @@ class Authenticator(TimestampMixin, ThrottlingMixin, Device):  # type: ignore[mi
     _read_str_from_settings = TOTPDevice._read_str_from_settings
 
     class Meta(Device.Meta):  # type: ignore[misc]
-        verbose_name = "authenticator app"
+        verbose_name = _("authenticator app")
+        verbose_name_plural = _("authenticator apps")
 
 
 class SignInCode(EmailDevice):  # type: ignore[misc]  # django-otp is untyped
@@ -252,6 +309,8 @@ class SignInCode(EmailDevice):  # type: ignore[misc]  # django-otp is untyped
 
     class Meta:
         proxy = True
+        verbose_name = _("sign-in code")
+        verbose_name_plural = _("sign-in codes")
 
     def issue_code(self, *, valid_for: dt.timedelta) -> str:
         """A new 6-digit code, replacing any earlier one; returns the code and stores its
@@ -289,15 +348,17 @@ class ApiToken(models.Model):
     user's password changes, or (staff) until their authenticator is reset."""
 
     class Kind(models.TextChoices):
-        PATIENT = "patient", "Patient (emailed code)"
-        STAFF = "staff", "Staff (password and authenticator)"
+        PATIENT = "patient", _("Patient (emailed code)")
+        STAFF = "staff", _("Staff (password and authenticator)")
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
-    kind = models.CharField(max_length=10, choices=Kind.choices)
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="api_tokens", verbose_name=_("user")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     # SHA-256 of the token, hex. The token itself is shown once, when it is issued.
     digest = models.CharField(max_length=64, unique=True, editable=False)
     # The token's first characters, so that a user and the admin can tell tokens apart.
-    prefix = models.CharField(max_length=8, editable=False)
+    prefix = models.CharField(_("prefix"), max_length=8, editable=False)
     # The user's session auth hash when the token was issued (an HMAC of the password
     # hash): a password change ends every token, as it ends every session.
     auth_hash = models.CharField(max_length=128, editable=False)
@@ -311,15 +372,18 @@ class ApiToken(models.Model):
         blank=True,
         editable=False,
         related_name="api_tokens",
+        verbose_name=_("authenticator app"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
 
     class Meta:
         # The table of the app the model was born in (clinic.api), kept when it moved.
         db_table = "api_apitoken"
         ordering = ["-created_at"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
         indexes = [models.Index(fields=["user", "created_at"])]
         constraints = [
             models.CheckConstraint(

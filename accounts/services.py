@@ -39,7 +39,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
-from accounts import languages, phones
+from accounts import languages, phones, selectors
 from accounts.attempts import Attempts
 from accounts.models import ApiToken, Dependant, Patient, SignInCode, User
 from clinic import rate_limits
@@ -260,6 +260,30 @@ def add_dependant(
     dependant.full_clean()
     dependant.save()
     return dependant
+
+
+def add_family_member(
+    *,
+    patient: Patient,
+    full_name: str,
+    date_of_birth: dt.date,
+    relationship: str = Dependant.Relationship.CHILD,
+) -> Dependant:
+    """A family member staff add for ``patient`` on the phone (``add_dependant``), unless
+    the patient books for someone of that name and birth date already (the same form
+    sent twice, or a second call about the same child): then that person, so no twin
+    appears on the patient's list. Names compare as the staff search folds them."""
+    wanted = phones.fold_name(full_name.strip())
+    # The birth date is encrypted at rest: compared here, not in SQL (a family is short).
+    for person in selectors.dependants_of(patient):
+        if phones.fold_name(person.full_name) == wanted and person.date_of_birth == date_of_birth:
+            return person
+    return add_dependant(
+        patient=patient,
+        full_name=full_name,
+        date_of_birth=date_of_birth,
+        relationship=relationship,
+    )
 
 
 def update_dependant(

@@ -22,6 +22,9 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_stubs_ext import StrOrPromise
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.admin import PatientAdmin
@@ -41,11 +44,11 @@ def format_local(moment: dt.datetime, appointment: Appointment) -> str:
 
 
 class WhenFilter(admin.SimpleListFilter):
-    title = "when"
+    title = _("when")
     parameter_name = "when"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("upcoming", "Upcoming"), ("past", "Past")]
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, StrOrPromise]]:
+        return [("upcoming", _("Upcoming")), ("past", _("Past"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
         now = timezone.now()
@@ -71,17 +74,17 @@ NOTIFICATION_FIELDS = (
 class NotificationTimes:
     """Notification times on the clinic's wall clock, like the appointment's own."""
 
-    @admin.display(description="Due", ordering="due_at")
+    @admin.display(description=_("due"), ordering="due_at")
     def due(self, notification: Notification) -> str:
         return format_local(notification.due_at, notification.appointment)
 
-    @admin.display(description="Next attempt")
+    @admin.display(description=_("next attempt"))
     def retry_at(self, notification: Notification) -> str:
         if notification.next_attempt_at is None:
             return "-"
         return format_local(notification.next_attempt_at, notification.appointment)
 
-    @admin.display(description="Sent", ordering="sent_at")
+    @admin.display(description=_("sent"), ordering="sent_at")
     def sent(self, notification: Notification) -> str:
         if notification.sent_at is None:
             return "-"
@@ -129,7 +132,7 @@ class NotificationAdmin(NotificationTimes, admin.ModelAdmin[Notification]):
     fields = ("appointment", "key", "sequence", *NOTIFICATION_FIELDS, "created_at")
     readonly_fields = fields
 
-    @admin.display(description="Patient", ordering="appointment__patient__user__email")
+    @admin.display(description=_("patient"), ordering="appointment__patient__user__email")
     def patient_email(self, notification: Notification) -> str:
         return notification.appointment.patient.email
 
@@ -168,15 +171,16 @@ class AppointmentAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-hist
     history_list_display = ("status", "starts_at")
 
     fieldsets = (
-        (None, {"fields": ("patient", "doctor", "appointment_type", "status")}),
-        ("When", {"fields": ("starts_utc", "ends_utc", "local_start", "local_end")}),
-        ("Booking", {"fields": ("reason", "booked_by", "created_at", "updated_at")}),
-        ("Cancellation", {"fields": ("cancellation_reason", "cancelled_at")}),
+        (None, {"fields": ("patient", "dependant", "doctor", "appointment_type", "status")}),
+        (_("When"), {"fields": ("starts_utc", "ends_utc", "local_start", "local_end")}),
+        (_("Booking"), {"fields": ("reason", "booked_by", "created_at", "updated_at")}),
+        (_("Cancellation"), {"fields": ("cancellation_reason", "cancelled_at")}),
     )
     # Only the patient's stated reason can be edited here. Everything that decides whether
     # a time is taken changes through appointments.services alone.
     readonly_fields = (
         "patient",
+        "dependant",
         "doctor",
         "appointment_type",
         "status",
@@ -224,30 +228,36 @@ class AppointmentAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-hist
         )
         return response
 
-    @admin.display(description="Starts (UTC)", ordering="starts_at")
+    @admin.display(description=_("starts (UTC)"), ordering="starts_at")
     def starts_utc(self, appointment: Appointment) -> str:
         return f"{appointment.starts_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
 
-    @admin.display(description="Ends (UTC)")
+    @admin.display(description=_("ends (UTC)"))
     def ends_utc(self, appointment: Appointment) -> str:
         return f"{appointment.ends_at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
 
-    @admin.display(description="Local start", ordering="starts_at")
+    @admin.display(description=_("local start"), ordering="starts_at")
     def local_start(self, appointment: Appointment) -> str:
         return format_local(appointment.starts_at, appointment)
 
-    @admin.display(description="Local end")
+    @admin.display(description=_("local end"))
     def local_end(self, appointment: Appointment) -> str:
         return format_local(appointment.ends_at, appointment)
 
-    @admin.display(description="Patient", ordering="patient__full_name")
+    @admin.display(description=_("patient"), ordering="patient__full_name")
     def patient_name_and_email(self, appointment: Appointment) -> SafeString:
         patient = appointment.patient
+        if appointment.dependant is not None:
+            return format_html(
+                "{}<br><small>{}</small>",
+                appointment.for_whom,
+                patient.user.email,
+            )
         return format_html("{}<br><small>{}</small>", patient.full_name, patient.user.email)
 
     @admin.action(
-        description="Cancel this appointment (by clinic)",
-        description_plural="Cancel selected appointments (by clinic)",
+        description=_("Cancel this appointment (by clinic)"),
+        description_plural=_("Cancel selected appointments (by clinic)"),
         permissions=["change"],
         location=[ActionLocation.CHANGE_LIST, ActionLocation.CHANGE_FORM],
     )
@@ -271,21 +281,36 @@ class AppointmentAdmin(SimpleHistoryAdmin):  # type: ignore[misc]  # simple-hist
             else:
                 cancelled += 1
 
-        self.message_user(request, f"Cancelled {plural(cancelled)}.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext(
+                "Cancelled %(count)d appointment.", "Cancelled %(count)d appointments.", cancelled
+            )
+            % {"count": cancelled},
+            messages.SUCCESS,
+        )
         if already_cancelled:
             self.message_user(
-                request, f"{plural(already_cancelled)} already cancelled.", messages.INFO
+                request,
+                ngettext(
+                    "%(count)d appointment already cancelled.",
+                    "%(count)d appointments already cancelled.",
+                    already_cancelled,
+                )
+                % {"count": already_cancelled},
+                messages.INFO,
             )
         if refused:
             self.message_user(
                 request,
-                f"{plural(len(refused))} could not be cancelled: {'; '.join(refused)}",
+                ngettext(
+                    "%(count)d appointment could not be cancelled: %(reasons)s",
+                    "%(count)d appointments could not be cancelled: %(reasons)s",
+                    len(refused),
+                )
+                % {"count": len(refused), "reasons": "; ".join(refused)},
                 messages.WARNING,
             )
-
-
-def plural(count: int) -> str:
-    return f"{count} appointment" if count == 1 else f"{count} appointments"
 
 
 # A patient's erasure needs their appointments, which accounts.admin cannot name (layers):
@@ -297,20 +322,32 @@ admin.site.unregister(Patient)
 class PatientWithErasureAdmin(PatientAdmin):
     actions = ["erase_personal_data"]
 
-    @admin.action(description="Erase the personal data of the selected patients (keeps records)")
+    @admin.action(description=_("Erase the personal data of the selected patients (keeps records)"))
     def erase_personal_data(self, request: HttpRequest, queryset: QuerySet[Patient]) -> None:
         erased = 0
         for patient in queryset.select_related("user"):
             try:
                 erase_patient(patient=patient, erased_by=_acting(request))
             except ErasureRefused as error:
-                self.message_user(request, f"Patient {patient.pk}: {error.message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    _("Patient %(number)s: %(problem)s")
+                    % {"number": patient.pk, "problem": error.message},
+                    messages.ERROR,
+                )
             else:
                 erased += 1
         if erased:
             self.message_user(
                 request,
-                f"Erased the personal data of {erased} patients; their appointment records stay.",
+                ngettext(
+                    "Erased the personal data of %(count)d patient; their appointment records "
+                    "stay.",
+                    "Erased the personal data of %(count)d patients; their appointment records "
+                    "stay.",
+                    erased,
+                )
+                % {"count": erased},
                 messages.SUCCESS,
             )
 

@@ -602,7 +602,7 @@ def conflicts_of(
             doctor__in=[doctor.pk for doctor in doctors], status=Status.BOOKED, starts_at__gt=now
         )
         .overlapping(range_start, range_end)
-        .select_related("patient__user", "appointment_type", "doctor__clinic")
+        .select_related("patient__user", "dependant", "appointment_type", "doctor__clinic")
         .order_by("starts_at", "pk")
     )
     if not appointments:

@@ -90,7 +90,13 @@ def _refuse_unaudited(fields: dict[str, Any]) -> None:
 
 class Appointment(models.Model):
     # The account holder: who booked it (or for whom staff did), who is emailed.
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="appointments")
+    patient = models.ForeignKey(
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        verbose_name=_("patient"),
+        help_text=_("The account holder: who booked it, or for whom staff did; who is emailed."),
+    )
     # Whom the visit is for when not the account holder themself: one of their
     # dependants (a child, a relative in their care). NULL: the patient themself.
     # PROTECT: appointment records outlive every change to the people they name.
@@ -100,18 +106,28 @@ class Appointment(models.Model):
         null=True,
         blank=True,
         related_name="appointments",
-        help_text="Whom the visit is for, when not the account holder themself.",
+        verbose_name=_("for"),
+        help_text=_("Whom the visit is for, when not the account holder themself."),
     )
-    doctor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="appointments")
+    doctor = models.ForeignKey(
+        Doctor, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("doctor")
+    )
     appointment_type = models.ForeignKey(
-        AppointmentType, on_delete=models.PROTECT, related_name="appointments"
+        AppointmentType,
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        verbose_name=_("appointment type"),
     )
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    status = models.CharField(max_length=24, choices=Status.choices, default=Status.BOOKED)
+    starts_at = models.DateTimeField(_("starts"))
+    ends_at = models.DateTimeField(_("ends"))
+    status = models.CharField(
+        _("status"), max_length=24, choices=Status.choices, default=Status.BOOKED
+    )
     # Health data: encrypted at rest (clinic.encryption), here and in the history copies.
-    reason = EncryptedTextField(blank=True, help_text="Why the patient wants to be seen.")
-    cancellation_reason = EncryptedTextField(blank=True)
+    reason = EncryptedTextField(
+        _("reason"), blank=True, help_text=_("Why the patient wants to be seen.")
+    )
+    cancellation_reason = EncryptedTextField(_("reason for cancelling"), blank=True)
     # A key chosen by the client (a form's one-time token, an Idempotency-Key header)
     # so that a retried booking returns the appointment it already made.
     # NULL, not "", means "no key": the unique constraint below skips NULLs.
@@ -119,18 +135,19 @@ class Appointment(models.Model):
         max_length=64, null=True, blank=True, editable=False
     )
     # Incremented on every change; calendar invites use it as their SEQUENCE.
-    sequence = models.PositiveIntegerField(default=0, editable=False)
+    sequence = models.PositiveIntegerField(_("version"), default=0, editable=False)
     booked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="+",
-        help_text="Who made the booking: the patient, or staff on their behalf.",
+        verbose_name=_("booked by"),
+        help_text=_("Who made the booking: the patient, or staff on their behalf."),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    cancelled_at = models.DateTimeField(_("cancelled"), null=True, blank=True)
 
     # The change reason repeats what was said ("cancelled by clinic: <reason>"): encrypted too.
     history = HistoricalRecords(
@@ -142,6 +159,8 @@ class Appointment(models.Model):
 
     class Meta:
         ordering = ["starts_at"]
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=F("starts_at")), name="appointment_ends_after_start"
@@ -162,7 +181,11 @@ class Appointment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.doctor} at {self.starts_at:%Y-%m-%d %H:%M} UTC ({self.get_status_display()})"
+        return _("%(doctor)s at %(start)s UTC (%(status)s)") % {
+            "doctor": self.doctor,
+            "start": f"{self.starts_at:%Y-%m-%d %H:%M}",
+            "status": self.get_status_display(),
+        }
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise UnauditedWrite("Appointments are never deleted; cancel them instead.")
@@ -174,6 +197,15 @@ class Appointment(models.Model):
     @property
     def is_cancelled(self) -> bool:
         return self.status in CANCELLED_STATUSES
+
+    @property
+    def for_whom(self) -> str:
+        """Whom the visit is for, as staff read it: the patient, or one of the people they
+        book for with the relation ("Mia Wolf (child of Leon Wolf)"). Read with
+        ``select_related("patient__user", "dependant")`` it needs no query."""
+        if self.dependant is None:
+            return str(self.patient)
+        return self.dependant.with_relation(self.patient)
 
     @property
     def patient_change_deadline(self) -> dt.datetime:
@@ -214,27 +246,34 @@ class Notification(models.Model):
         SKIPPED = "skipped", _("Skipped (no longer true)")
 
     appointment = models.ForeignKey(
-        Appointment, on_delete=models.PROTECT, related_name="notifications"
+        Appointment,
+        on_delete=models.PROTECT,
+        related_name="notifications",
+        verbose_name=_("appointment"),
     )
-    kind = models.CharField(max_length=24, choices=Kind.choices)
-    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.EMAIL)
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices)
+    channel = models.CharField(
+        _("channel"), max_length=8, choices=Channel.choices, default=Channel.EMAIL
+    )
     # The appointment's sequence when the message was queued: a reminder queued for an
     # earlier version of the appointment (since moved or cancelled) is not sent.
-    sequence = models.PositiveIntegerField()
+    sequence = models.PositiveIntegerField(_("appointment version"))
     # The same for one message on every channel ("appointment-12-v0-booked"); unique per
     # channel (the constraint below). Email makes its Message-ID from it, SMS its reference.
-    key = models.CharField(max_length=100, editable=False)
-    due_at = models.DateTimeField()
-    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
+    key = models.CharField(_("key"), max_length=100, editable=False)
+    due_at = models.DateTimeField(_("due"))
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
     # After a failed send: not before this time (backoff). NULL: as soon as it is due.
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         ordering = ["due_at", "pk"]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
         indexes = [models.Index(fields=["state", "due_at"])]
         constraints = [
             models.UniqueConstraint(
@@ -243,10 +282,11 @@ class Notification(models.Model):
         ]
 
     def __str__(self) -> str:
-        return (
-            f"{self.get_kind_display()} by {self.get_channel_display()} "
-            f"for appointment {self.appointment_id}"
-        )
+        return _("%(kind)s by %(channel)s for appointment %(number)s") % {
+            "kind": self.get_kind_display(),
+            "channel": self.get_channel_display(),
+            "number": self.appointment_id,
+        }
 
 
 class CalendarFeed(models.Model):
@@ -255,13 +295,19 @@ class CalendarFeed(models.Model):
     SHA-256 is stored (the address is shown once, when made). Revoking it ends it; a
     doctor has at most one feed that is not revoked (``appointments.feeds``)."""
 
-    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="calendar_feeds")
+    doctor = models.ForeignKey(
+        Doctor, on_delete=models.CASCADE, related_name="calendar_feeds", verbose_name=_("doctor")
+    )
     digest = models.CharField(max_length=64, unique=True, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        editable=False,
+        verbose_name=_("created by"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -269,10 +315,13 @@ class CalendarFeed(models.Model):
         blank=True,
         related_name="+",
         editable=False,
+        verbose_name=_("revoked by"),
     )
 
     class Meta:
         ordering = ["-created_at"]
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
         constraints = [
             models.UniqueConstraint(
                 fields=["doctor"],
@@ -282,5 +331,6 @@ class CalendarFeed(models.Model):
         ]
 
     def __str__(self) -> str:
-        state = "revoked" if self.revoked_at else "live"
-        return f"Calendar feed of {self.doctor} ({state})"
+        if self.revoked_at:
+            return _("Calendar feed of %(doctor)s (revoked)") % {"doctor": self.doctor}
+        return _("Calendar feed of %(doctor)s (live)") % {"doctor": self.doctor}

@@ -1,11 +1,15 @@
 """Parsing what staff send: the calendar's query string and the detail page's actions."""
 
+import re
 from typing import Any
 
 from django import forms
+from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from accounts import phones
+from accounts.models import Dependant, Patient
+from accounts.selectors import dependants_of
 from accounts.validators import validate_date_of_birth, validate_person_name
 from appointments.forms import REASON_MAX_LENGTH, AwareDateTimeField
 from appointments.models import Status
@@ -98,7 +102,34 @@ class StaffBookingQueryForm(forms.Form):
     start = AwareDateTimeField(required=False)
 
 
+# A rendered form's one-time key (``new_booking_key``).
+BOOKING_KEY = re.compile(r"[0-9a-f]{32}")
+
+
+class FamilyMemberChoiceField(forms.ModelChoiceField[Dependant]):
+    def label_from_instance(self, obj: Dependant) -> str:
+        """A family member as staff choose them: "Mia Wolf, child, born 3 May 2019"."""
+        born = formats.date_format(obj.date_of_birth, "DATE_FORMAT") if obj.date_of_birth else ""
+        return _("%(name)s, %(relationship)s, born %(born)s") % {
+            "name": obj.full_name,
+            "relationship": obj.get_relationship_display(),
+            "born": born,
+        }
+
+
 class StaffBookingForm(forms.Form):
+    """The confirm step of a phone booking: whom the visit is for (``for_whom``: one of
+    the patient's family members, or None for the patient themself, the default), the
+    reason, and the form's one-time key."""
+
+    for_whom = FamilyMemberChoiceField(
+        label=_("Who is the visit for?"),
+        queryset=Dependant.objects.none(),
+        required=False,
+        blank=True,  # RadioSelect drops the empty choice (the patient) without it
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": _("Choose the patient or one of their family members.")},
+    )
     reason = forms.CharField(
         label=_("Reason for the visit (optional)"),
         max_length=REASON_MAX_LENGTH,
@@ -107,13 +138,54 @@ class StaffBookingForm(forms.Form):
     )
     # One key per rendered form, so a double submit books once.
     booking_key = forms.RegexField(
-        regex=r"^[0-9a-f]{32}$",
+        regex=rf"^{BOOKING_KEY.pattern}$",
         widget=forms.HiddenInput,
         error_messages={
             "required": _("This form has expired. Please choose the time again."),
             "invalid": _("This form has expired. Please choose the time again."),
         },
     )
+
+    def __init__(self, *args: Any, patient: Patient, **kwargs: Any) -> None:
+        """Only ``patient``'s family members can be chosen: another patient's posted id
+        is a form error, never a booking for someone else."""
+        super().__init__(*args, **kwargs)
+        field = self.fields["for_whom"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = dependants_of(patient)
+        field.empty_label = _("%(name)s (the patient)") % {"name": patient}
+
+
+class FamilyMemberForm(forms.Form):
+    """A family member staff add on the phone without leaving the booking: its fields sit
+    in the confirm step's form (prefixed ``person-``) and are read only when staff press
+    "Add" there."""
+
+    # No ``required`` in the HTML: the fields are empty whenever staff only confirm.
+    use_required_attribute = False
+
+    full_name = forms.CharField(
+        label=_("Their name"),
+        max_length=200,
+        validators=[validate_person_name],
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    date_of_birth = forms.DateField(
+        label=_("Their birth date"),
+        validators=[validate_date_of_birth],
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "off"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Give the date as YYYY-MM-DD, e.g. 2019-01-31.")},
+    )
+    relationship = forms.ChoiceField(
+        label=_("Relation to the patient"),
+        choices=Dependant.Relationship.choices,
+        initial=Dependant.Relationship.CHILD,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("prefix", "person")
+        super().__init__(*args, **kwargs)
 
 
 class BookedDecisionForm(forms.Form):

@@ -221,7 +221,7 @@ def clinic_calendar(
     appointments = (
         Appointment.objects.filter(doctor__clinic=clinic)
         .overlapping(start, end)
-        .select_related("patient__user", "appointment_type", "doctor")
+        .select_related("patient__user", "dependant", "appointment_type", "doctor")
         .order_by("starts_at", "pk")
     )
     if doctor is not None:
@@ -421,7 +421,7 @@ def clinics_today(user: User | AnonymousUser, now: dt.datetime) -> list[ClinicTo
             Appointment.objects.filter(
                 doctor__clinic=clinic, starts_at__gte=start, starts_at__lt=end
             )
-            .select_related("patient__user", "appointment_type", "doctor__clinic")
+            .select_related("patient__user", "dependant", "appointment_type", "doctor__clinic")
             .order_by("starts_at", "pk")
         )
         active = [each for each in todays if each.is_active]
@@ -511,7 +511,7 @@ def remaining_booked_on_day(
             starts_at__lt=end,
             starts_at__gt=now,
         )
-        .select_related("patient__user", "appointment_type")
+        .select_related("patient__user", "dependant", "appointment_type")
         .order_by("starts_at", "pk")
     )
 
@@ -525,7 +525,7 @@ def booked_during(*, doctor: Doctor, time_off: TimeOff, now: dt.datetime) -> App
     return (
         Appointment.objects.filter(doctor=doctor, status=Status.BOOKED, starts_at__gt=now)
         .overlapping(period.start, period.end)
-        .select_related("patient__user", "appointment_type", "doctor__clinic")
+        .select_related("patient__user", "dependant", "appointment_type", "doctor__clinic")
         .order_by("starts_at", "pk")
     )
 

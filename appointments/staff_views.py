@@ -25,8 +25,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.decorators import staff_required
-from accounts.models import User
+from accounts.models import Patient, User
 from accounts.selectors import dependants_of
+from accounts.services import add_family_member
 from accounts.views import safe_next
 from appointments import feeds, free_times, selectors, staff_selectors
 from appointments.forms import new_booking_key
@@ -41,9 +42,11 @@ from appointments.services import (
     reschedule_appointment,
 )
 from appointments.staff_forms import (
+    BOOKING_KEY,
     AttendanceForm,
     CalendarQueryForm,
     DoctorPickerForm,
+    FamilyMemberForm,
     NewPatientForm,
     PatientSearchForm,
     SickDayForm,
@@ -409,9 +412,11 @@ def _offer_query(offer: staff_selectors.StartedBooking | None) -> dict[str, str]
 
 @require_http_methods(["GET", "POST"])
 @staff_required
-def book_for_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
+def book_for_patient(request: HtmxHttpRequest, patient_id: int) -> HttpResponse:
     """Book for a patient on the phone, in three steps on one page: choose the doctor and
-    type, then a free time from a week of them, then confirm."""
+    type, then a free time from a week of them, then confirm: who the visit is for (the
+    patient or one of their family members, whom staff can add there and then) and why.
+    The booking rules hold per person (``book_appointment``)."""
     patient = get_object_or_404(
         staff_selectors.patients_for_staff(request.user).select_related("user"), pk=patient_id
     )
@@ -463,17 +468,21 @@ def book_for_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
             request, template, context | {"week": week, "nav_url": links, "slot_url": links}
         )
 
-    context["starts_at"] = starts_at
+    context |= {"starts_at": starts_at, "person_form": FamilyMemberForm()}
     if request.method == "GET":
-        form = StaffBookingForm(initial={"booking_key": new_booking_key()})
+        initial = {"booking_key": new_booking_key(), "for_whom": ""}
+        form = StaffBookingForm(initial=initial, patient=patient)
         return render(request, template, context | {"form": form})
-    form = StaffBookingForm(request.POST)
+    if request.POST.get("action") == "add-person":
+        return _add_family_member(request, patient, template, context)
+    form = StaffBookingForm(request.POST, patient=patient)
     context["form"] = form
     if not form.is_valid():
         return render(request, template, context, status=400)
     try:
         appointment = book_appointment(
             patient=patient,
+            dependant=form.cleaned_data["for_whom"],
             doctor=doctor,
             appointment_type=appointment_type,
             starts_at=starts_at,
@@ -486,10 +495,37 @@ def book_for_patient(request: HttpRequest, patient_id: int) -> HttpResponse:
         return render(request, template, context, status=error.http_status)
     messages.success(
         request,
-        _("Booked for %(patient)s: %(appointment)s.")
-        % {"patient": patient.full_name, "appointment": describe(appointment)},
+        _("Booked for %(person)s: %(appointment)s.")
+        % {"person": appointment.for_whom, "appointment": describe(appointment)},
     )
     return _back_to(appointment)
+
+
+def _add_family_member(
+    request: HtmxHttpRequest, patient: Patient, template: str, context: dict[str, object]
+) -> HttpResponse:
+    """The confirm step's "Add" button: a family member of ``patient`` added on the phone,
+    then the same step again with them chosen, and the reason typed so far and the form's
+    one-time key kept. htmx swaps only the "who is it for" part (``#for-whom``)."""
+    person_form = FamilyMemberForm(request.POST)
+    added = None
+    if person_form.is_valid():
+        added = add_family_member(patient=patient, **person_form.cleaned_data)
+        person_form = FamilyMemberForm()
+    posted_key = request.POST.get("booking_key", "")
+    initial = {
+        "booking_key": posted_key if BOOKING_KEY.fullmatch(posted_key) else new_booking_key(),
+        "reason": request.POST.get("reason", ""),
+        "for_whom": added.pk if added else request.POST.get("for_whom", ""),
+    }
+    context |= {
+        "form": StaffBookingForm(initial=initial, patient=patient),
+        "person_form": person_form,
+        "added": added,
+    }
+    if wants_fragment(request):
+        template += "#for-whom"
+    return render(request, template, context, status=400 if person_form.errors else 200)
 
 
 def _render_detail(

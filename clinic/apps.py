@@ -1,12 +1,13 @@
 from django.apps import AppConfig
 from django.contrib.admin.apps import AdminConfig as DjangoAdminConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ClinicConfig(AppConfig):
     """The kernel as an app: no models, its management commands (encryption keys)."""
 
     name = "clinic"
-    verbose_name = "Clinic appointments"
+    verbose_name = _("Clinic appointments")
 
 
 class AdminConfig(DjangoAdminConfig):

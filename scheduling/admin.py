@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -46,9 +47,10 @@ def timezone_choices() -> list[tuple[str, str]]:
 class ClinicForm(forms.ModelForm[Clinic]):
     # A list instead of free text: a mistyped zone would shift every slot of the clinic.
     timezone = forms.ChoiceField(
+        label=capfirst(_("time zone")),  # as a model field's label is
         choices=timezone_choices,
         initial="Europe/Berlin",
-        help_text="IANA time zone in which the clinic's hours are defined and shown.",
+        help_text=_("IANA time zone in which the clinic's hours are defined and shown."),
     )
 
     class Meta:
@@ -88,9 +90,9 @@ class ClinicAdmin(admin.ModelAdmin[Clinic]):
     readonly_fields = ("doctors_overview",)
     fieldsets = (
         (None, {"fields": ("name", "slug", "timezone", "country")}),
-        ("Contact", {"fields": ("address", "phone", "email")}),
+        (_("Contact"), {"fields": ("address", "phone", "email")}),
         (
-            "Booking policy",
+            _("Booking policy"),
             {
                 "fields": (
                     "min_notice",
@@ -100,7 +102,7 @@ class ClinicAdmin(admin.ModelAdmin[Clinic]):
                 )
             },
         ),
-        ("Doctors", {"fields": ("doctors_overview",)}),
+        (_("Doctors"), {"fields": ("doctors_overview",)}),
     )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Clinic]:
@@ -109,14 +111,15 @@ class ClinicAdmin(admin.ModelAdmin[Clinic]):
             active_doctor_count=Count("doctors", filter=Q(doctors__is_active=True))
         )
 
-    @admin.display(description="Active doctors", ordering="active_doctor_count")
+    @admin.display(description=_("active doctors"), ordering="active_doctor_count")
     def active_doctors(self, clinic: Clinic) -> int:
         return getattr(clinic, "active_doctor_count", 0)
 
-    @admin.display(description="Doctors")
+    @admin.display(description=_("doctors"))
     def doctors_overview(self, clinic: Clinic) -> SafeString | str:
         if clinic.pk is None:
-            return "Save the clinic first; then you can add its doctors."
+            return str(_("Save the clinic first; then you can add its doctors."))
+        inactive = " " + str(_("(inactive)"))
         items = format_html_join(
             "",
             '<li><a href="{}">{}</a>{}</li>',
@@ -124,16 +127,16 @@ class ClinicAdmin(admin.ModelAdmin[Clinic]):
                 (
                     reverse("admin:scheduling_doctor_change", args=[doctor.pk]),
                     doctor.name,
-                    "" if doctor.is_active else " (inactive)",
+                    "" if doctor.is_active else inactive,
                 )
                 for doctor in clinic.doctors.order_by("name")
             ),
         )
         return format_html(
-            '<ul>{}</ul><a class="addlink" href="{}">Add a doctor to {}</a>',
+            '<ul>{}</ul><a class="addlink" href="{}">{}</a>',
             items,
             add_doctor_url(clinic),
-            clinic.name,
+            _("Add a doctor to %(clinic)s") % {"clinic": clinic.name},
         )
 
     def response_add(
@@ -143,9 +146,9 @@ class ClinicAdmin(admin.ModelAdmin[Clinic]):
             self.message_user(
                 request,
                 format_html(
-                    'Next, <a href="{}">add the first doctor of {}</a>.',
-                    add_doctor_url(obj),
-                    obj.name,
+                    str(_('Next, <a href="{url}">add the first doctor of {clinic}</a>.')),
+                    url=add_doctor_url(obj),
+                    clinic=obj.name,
                 ),
                 messages.INFO,
             )
@@ -289,7 +292,7 @@ class DoctorAdmin(admin.ModelAdmin[Doctor]):
         super().save_related(request, form, formsets, change)
         bump_availability_version(doctor_id=form.instance.pk)
 
-    @admin.display(description="Appointment types")
+    @admin.display(description=_("appointment types"))
     def appointment_type_names(self, doctor: Doctor) -> str:
         return ", ".join(str(kind) for kind in doctor.appointment_types.all() if kind.is_active)
 
@@ -369,7 +372,7 @@ class WeeklyAvailabilityAdmin(DoctorHoursAdmin):
     list_display = ("doctor", "weekday", "start_time", "end_time", "clinic")
     list_filter = ("weekday", "doctor__clinic")
 
-    @admin.display(description="Clinic", ordering="doctor__clinic__name")
+    @admin.display(description=_("clinic"), ordering="doctor__clinic__name")
     def clinic(self, rule: WeeklyAvailability) -> Clinic:
         return rule.doctor.clinic
 

@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from simple_history.models import HistoricalRecords
 
 from clinic.encryption import EncryptedCharField
@@ -38,7 +39,7 @@ def known_timezones() -> frozenset[str]:
 def validate_timezone(value: str) -> None:
     if value not in known_timezones():
         raise ValidationError(
-            "%(value)s is not an IANA time zone (e.g. Europe/Berlin).", params={"value": value}
+            _("%(value)s is not an IANA time zone (e.g. Europe/Berlin)."), params={"value": value}
         )
 
 
@@ -46,47 +47,60 @@ def validate_country(value: str) -> None:
     # The regions libphonenumber knows: every ISO 3166 alpha-2 code with a phone plan.
     if value not in phonenumbers.SUPPORTED_REGIONS:
         raise ValidationError(
-            "%(value)s is not an ISO 3166 country code (e.g. DE).", params={"value": value}
+            _("%(value)s is not an ISO 3166 country code (e.g. DE)."), params={"value": value}
         )
 
 
 class Clinic(models.Model):
-    name = models.CharField(max_length=200)
-    slug = models.SlugField(unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    slug = models.SlugField(_("slug"), unique=True)
     timezone = models.CharField(
+        _("time zone"),
         max_length=64,
         default="Europe/Berlin",
         validators=[validate_timezone],
-        help_text="IANA time zone in which the clinic's hours are defined and shown.",
+        help_text=_("IANA time zone in which the clinic's hours are defined and shown."),
     )
     country = models.CharField(
+        _("country"),
         max_length=2,
         default="DE",
         validators=[validate_country],
-        help_text="ISO 3166 country code (DE, AT, GB...): phone numbers staff type without "
-        "a country code are read as this country's.",
+        help_text=_(
+            "ISO 3166 country code (DE, AT, GB...): phone numbers staff type without "
+            "a country code are read as this country's."
+        ),
     )
-    address = models.TextField(blank=True)
-    phone = models.CharField(max_length=40, blank=True)
-    email = models.EmailField(blank=True)
+    address = models.TextField(_("address"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    email = models.EmailField(_("email address"), blank=True)
 
     # Booking policy. Per clinic, because one deployment can host several clinics.
     min_notice = models.DurationField(
-        default=dt.timedelta(hours=2), help_text="How soon before its start a time can be booked."
+        _("minimum notice"),
+        default=dt.timedelta(hours=2),
+        help_text=_("How soon before its start a time can be booked."),
     )
     booking_horizon = models.DurationField(
-        default=dt.timedelta(days=90), help_text="How far ahead patients can book."
+        _("booking horizon"),
+        default=dt.timedelta(days=90),
+        help_text=_("How far ahead patients can book."),
     )
     max_upcoming_per_patient = models.PositiveSmallIntegerField(
-        default=5, help_text="How many upcoming appointments one patient may hold at once."
+        _("upcoming appointments per patient"),
+        default=5,
+        help_text=_("How many upcoming appointments one patient may hold at once."),
     )
     cancellation_cutoff = models.DurationField(
+        _("cancellation cutoff"),
         default=dt.timedelta(hours=2),
-        help_text="Patients can cancel or reschedule until this long before the start.",
+        help_text=_("Patients can cancel or reschedule until this long before the start."),
     )
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("clinic")
+        verbose_name_plural = _("clinics")
 
     def __str__(self) -> str:
         return self.name
@@ -118,14 +132,21 @@ class StaffMembership(models.Model):
         related_name="staff_memberships",
         # Only staff can sign in to the staff pages; a patient's membership would do nothing.
         limit_choices_to={"is_staff": True},
+        verbose_name=_("user"),
     )
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="staff_memberships")
-    role = models.CharField(max_length=20, choices=StaffRole.choices, default=StaffRole.STAFF)
-    created_at = models.DateTimeField(auto_now_add=True)
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="staff_memberships", verbose_name=_("clinic")
+    )
+    role = models.CharField(
+        _("role"), max_length=20, choices=StaffRole.choices, default=StaffRole.STAFF
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         db_table = "accounts_staffmembership"
         ordering = ["clinic__name", "user__email"]
+        verbose_name = _("staff membership")
+        verbose_name_plural = _("staff memberships")
         constraints = [
             # Also the index behind "the clinics of this user".
             models.UniqueConstraint(fields=["user", "clinic"], name="staff_membership_unique"),
@@ -135,7 +156,11 @@ class StaffMembership(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} at {self.clinic} ({self.get_role_display()})"
+        return _("%(user)s at %(clinic)s (%(role)s)") % {
+            "user": self.user,
+            "clinic": self.clinic,
+            "role": self.get_role_display(),
+        }
 
 
 def sort_name_of(name: str) -> str:
@@ -147,10 +172,12 @@ def sort_name_of(name: str) -> str:
 
 
 class Doctor(models.Model):
-    clinic = models.ForeignKey(Clinic, on_delete=models.PROTECT, related_name="doctors")
-    name = models.CharField(max_length=200)
-    specialty = models.CharField(max_length=100, blank=True)
-    bio = models.TextField(blank=True)
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.PROTECT, related_name="doctors", verbose_name=_("clinic")
+    )
+    name = models.CharField(_("name"), max_length=200)
+    specialty = models.CharField(_("specialty"), max_length=100, blank=True)
+    bio = models.TextField(_("biography"), blank=True)
     languages = models.CharField(
         _("languages spoken"),
         max_length=200,
@@ -158,7 +185,9 @@ class Doctor(models.Model):
         validators=[validate_languages],
         help_text=_("ISO 639-1 codes separated by commas, e.g. de,en,tr."),
     )
-    is_active = models.BooleanField(default=True, help_text="Inactive doctors cannot be booked.")
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive doctors cannot be booked.")
+    )
     # Lists sort by surname: "Weber Dr. Anna Weber", kept by save() (and seed_demo's bulk
     # create) from the name, so patients scan doctors as a phone book lists them.
     sort_name = models.CharField(max_length=220, editable=False, default="")
@@ -168,7 +197,8 @@ class Doctor(models.Model):
         null=True,
         blank=True,
         related_name="doctor",
-        help_text="The doctor's own login, if they have one.",
+        verbose_name=_("login"),
+        help_text=_("The doctor's own login, if they have one."),
     )
     # Bumped in the same transaction as every change of what is free with this doctor:
     # a booking, cancel, reschedule or attendance change (appointments.services) and
@@ -179,6 +209,8 @@ class Doctor(models.Model):
 
     class Meta:
         ordering = ["sort_name", "pk"]
+        verbose_name = _("doctor")
+        verbose_name_plural = _("doctors")
         indexes = [
             models.Index(fields=["clinic", "is_active", "name"]),
             models.Index(fields=["is_active", "sort_name"], name="doctor_active_sort_name"),
@@ -206,15 +238,18 @@ class Doctor(models.Model):
 class AppointmentType(models.Model):
     """What can be booked with a doctor and for how long ("Consultation, 30 min")."""
 
-    doctor = models.ForeignKey(Doctor, on_delete=models.PROTECT, related_name="appointment_types")
-    name = models.CharField(max_length=100)
-    duration = models.DurationField(help_text="e.g. 00:30:00 for 30 minutes.")
+    doctor = models.ForeignKey(
+        Doctor, on_delete=models.PROTECT, related_name="appointment_types", verbose_name=_("doctor")
+    )
+    name = models.CharField(_("name"), max_length=100)
+    duration = models.DurationField(_("duration"), help_text=_("e.g. 00:30:00 for 30 minutes."))
     slot_step = models.DurationField(
+        _("slot step"),
         null=True,
         blank=True,
-        help_text="Distance between offered start times; empty means the duration.",
+        help_text=_("Distance between offered start times; empty means the duration."),
     )
-    is_active = models.BooleanField(default=True)
+    is_active = models.BooleanField(_("active"), default=True)
     is_first_visit = models.BooleanField(
         _("first-visit type"),
         default=False,
@@ -226,6 +261,8 @@ class AppointmentType(models.Model):
 
     class Meta:
         ordering = ["doctor", "duration", "name"]
+        verbose_name = _("appointment type")
+        verbose_name_plural = _("appointment types")
         constraints = [
             # The default type is one type: two marked would leave the default to chance.
             models.UniqueConstraint(
@@ -272,17 +309,22 @@ class WeeklyAvailability(models.Model):
     Several rows per weekday make split shifts (9:00-12:00 and 13:00-17:00).
     """
 
-    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="weekly_rules")
-    weekday = models.PositiveSmallIntegerField(
-        choices=Weekday.choices, validators=[MinValueValidator(0), MaxValueValidator(6)]
+    doctor = models.ForeignKey(
+        Doctor, on_delete=models.CASCADE, related_name="weekly_rules", verbose_name=_("doctor")
     )
-    start_time = models.TimeField()
-    end_time = models.TimeField()
+    weekday = models.PositiveSmallIntegerField(
+        _("weekday"),
+        choices=Weekday.choices,
+        validators=[MinValueValidator(0), MaxValueValidator(6)],
+    )
+    start_time = models.TimeField(_("start time"))
+    end_time = models.TimeField(_("end time"))
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["doctor", "weekday", "start_time"]
-        verbose_name_plural = "weekly availability"
+        verbose_name = _("weekly hours")
+        verbose_name_plural = _("weekly availability")
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_time__gt=F("start_time")), name="weekly_rule_ends_after_start"
@@ -297,11 +339,11 @@ class WeeklyAvailability(models.Model):
 
     def clean(self) -> None:
         if self.start_time and self.end_time and self.end_time <= self.start_time:
-            raise ValidationError({"end_time": "The end must be after the start."})
+            raise ValidationError({"end_time": _("The end must be after the start.")})
         if self.doctor_id is None or self.start_time is None or self.end_time is None:
             return
         if self.overlapped_by() is not None:
-            raise ValidationError("This interval overlaps another one on the same weekday.")
+            raise ValidationError(_("This interval overlaps another one on the same weekday."))
 
     @property
     def hours(self) -> WeeklyHours:
@@ -322,15 +364,18 @@ class WeeklyAvailability(models.Model):
 class ExtraHours(models.Model):
     """Working hours on one date on top of the weekly rules (a Saturday clinic, say)."""
 
-    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="extra_hours")
-    date = models.DateField()
-    start_time = models.TimeField()
-    end_time = models.TimeField()
+    doctor = models.ForeignKey(
+        Doctor, on_delete=models.CASCADE, related_name="extra_hours", verbose_name=_("doctor")
+    )
+    date = models.DateField(_("date"))
+    start_time = models.TimeField(_("start time"))
+    end_time = models.TimeField(_("end time"))
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["doctor", "date", "start_time"]
-        verbose_name_plural = "extra hours"
+        verbose_name = _("extra hours")
+        verbose_name_plural = _("extra hours")
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_time__gt=F("start_time")), name="extra_hours_ends_after_start"
@@ -343,7 +388,7 @@ class ExtraHours(models.Model):
 
     def clean(self) -> None:
         if self.start_time and self.end_time and self.end_time <= self.start_time:
-            raise ValidationError({"end_time": "The end must be after the start."})
+            raise ValidationError({"end_time": _("The end must be after the start.")})
 
 
 class TimeOff(models.Model):
@@ -353,18 +398,25 @@ class TimeOff(models.Model):
     with times it runs from ``start_date start_time`` to ``end_date end_time``.
     """
 
-    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="time_off")
-    start_date = models.DateField()
-    end_date = models.DateField()
-    start_time = models.TimeField(null=True, blank=True, help_text="Empty: from midnight.")
-    end_time = models.TimeField(null=True, blank=True, help_text="Empty: until the day ends.")
+    doctor = models.ForeignKey(
+        Doctor, on_delete=models.CASCADE, related_name="time_off", verbose_name=_("doctor")
+    )
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    start_time = models.TimeField(
+        _("start time"), null=True, blank=True, help_text=_("Empty: from midnight.")
+    )
+    end_time = models.TimeField(
+        _("end time"), null=True, blank=True, help_text=_("Empty: until the day ends.")
+    )
     # Often a health matter of the doctor's ("sick"): encrypted at rest (clinic.encryption).
-    reason = EncryptedCharField(max_length=200, blank=True)
+    reason = EncryptedCharField(_("reason"), max_length=200, blank=True)
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["doctor", "start_date"]
-        verbose_name_plural = "time off"
+        verbose_name = _("time off")
+        verbose_name_plural = pgettext_lazy("plural", "time off")
         constraints = [
             models.CheckConstraint(
                 condition=Q(end_date__gte=F("start_date")), name="time_off_end_not_before_start"
@@ -373,17 +425,22 @@ class TimeOff(models.Model):
         indexes = [models.Index(fields=["doctor", "end_date"])]
 
     def __str__(self) -> str:
+        # English whatever the language: the audit trail's change reasons quote it.
         return f"{self.start_date:%Y-%m-%d} to {self.end_date:%Y-%m-%d}"
 
     def clean(self) -> None:
         if self.start_date and self.end_date:
             if self.end_date < self.start_date:
-                raise ValidationError({"end_date": "The end date cannot be before the start."})
+                raise ValidationError({"end_date": _("The end date cannot be before the start.")})
             if self.local_end <= self.local_start or (self.doctor_id and self.lasts_no_time()):
-                raise ValidationError({"end_time": "The end must be after the start."})
+                raise ValidationError({"end_time": _("The end must be after the start.")})
             if self.lasts_too_long():
                 raise ValidationError(
-                    {"end_date": "Time off can last a year at most; add another period after it."}
+                    {
+                        "end_date": _(
+                            "Time off can last a year at most; add another period after it."
+                        )
+                    }
                 )
 
     def lasts_too_long(self) -> bool:
@@ -420,16 +477,23 @@ class LegalDocument(models.Model):
         IMPRINT = "imprint", _("Legal notice")
         TERMS = "terms", _("Terms of use")
 
-    clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="legal_documents")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    body = models.TextField(
-        help_text="Plain text: paragraphs separated by a blank line. HTML is shown as typed, "
-        "not interpreted."
+    clinic = models.ForeignKey(
+        Clinic, on_delete=models.CASCADE, related_name="legal_documents", verbose_name=_("clinic")
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    body = models.TextField(
+        _("text"),
+        help_text=_(
+            "Plain text: paragraphs separated by a blank line. HTML is shown as typed, "
+            "not interpreted."
+        ),
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
     class Meta:
         ordering = ["clinic__name", "kind"]
+        verbose_name = _("legal document")
+        verbose_name_plural = _("legal documents")
         constraints = [
             models.UniqueConstraint(fields=["clinic", "kind"], name="legal_document_one_per_kind")
         ]

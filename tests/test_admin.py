@@ -1,4 +1,5 @@
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -16,6 +17,7 @@ from tests.factories import (
     local,
     log_in_staff,
     make_clinic,
+    make_dependant,
     make_doctor,
     make_patient,
     make_user,
@@ -48,6 +50,7 @@ def one_of_each(appointment: Appointment) -> dict[str, object]:
     return {
         "accounts.user": appointment.patient.user,
         "accounts.patient": appointment.patient,
+        "accounts.dependant": make_dependant(appointment.patient, "Ada Hopper"),
         "scheduling.clinic": doctor.clinic,
         "scheduling.doctor": doctor,
         "scheduling.appointmenttype": consultation(doctor),
@@ -70,6 +73,7 @@ def admin_url(label: str, view: str, *args: object) -> str:
 MODELS = [
     "accounts.user",
     "accounts.patient",
+    "accounts.dependant",
     "scheduling.clinic",
     "scheduling.doctor",
     "scheduling.appointmenttype",
@@ -106,6 +110,14 @@ def test_models_with_an_audit_trail_show_their_history(admin, one_of_each, label
     obj = one_of_each[label]
 
     response = admin.get(admin_url(label, "history", obj.pk))
+
+    assert response.status_code == 200
+
+
+def test_the_admins_own_history_of_a_model_without_an_audit_trail_loads(admin, one_of_each):
+    # Dependant has no django-simple-history: the admin's change log is its history.
+    person = one_of_each["accounts.dependant"]
+    response = admin.get(admin_url("accounts.dependant", "history", person.pk))
 
     assert response.status_code == 200
 
@@ -521,3 +533,234 @@ def test_hours_changed_in_the_admin_make_the_cached_free_times_stale(admin):
     )
 
     assert before < added < Doctor.objects.get(pk=doctor.pk).availability_version
+
+
+# --- The people patients book for ---------------------------------------------------------
+
+
+@pytest.fixture
+def leon():
+    return make_patient("leon@example.com", full_name="Leon Wolf")
+
+
+def test_the_family_members_list_shows_who_books_for_them(admin, leon):
+    make_dependant(leon, "Mia Wolf", date_of_birth=dt.date(2019, 6, 1))
+
+    page = admin.get(admin_url("accounts.dependant", "changelist")).content.decode()
+
+    assert "Mia Wolf" in page
+    assert "1 June 2019" in page  # decrypted for the page
+    assert reverse("admin:accounts_patient_change", args=[leon.pk]) in page
+    assert "Leon Wolf" in page
+
+
+@pytest.mark.parametrize("query", ["mia", "Leon Wolf", "leon@example"])
+def test_family_members_are_found_by_their_name_or_the_account_holders(admin, leon, query):
+    make_dependant(leon, "Mia Wolf")
+    make_dependant(make_patient(full_name="Eva Fremd"), "Tim Fremd")
+
+    response = admin.get(admin_url("accounts.dependant", "changelist"), {"q": query})
+
+    assert [person.full_name for person in response.context["cl"].result_list] == ["Mia Wolf"]
+
+
+def test_family_members_are_filtered_by_relationship_and_erasure(admin, leon):
+    make_dependant(leon, "Mia Wolf", relationship="child")
+    make_dependant(leon, "Oma Wolf", relationship="relative")
+    make_dependant(leon, "Gone Wolf", erased_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    url = admin_url("accounts.dependant", "changelist")
+
+    def names(query):
+        result = admin.get(url, query).context["cl"].result_list
+        return sorted(person.full_name for person in result)
+
+    assert names({"relationship__exact": "relative"}) == ["Oma Wolf"]
+    assert names({"erased": "no"}) == ["Mia Wolf", "Oma Wolf"]
+    assert names({"erased": "yes"}) == ["Gone Wolf"]
+
+
+def test_the_date_of_birth_column_cannot_be_sorted_as_it_is_ciphertext(admin, leon):
+    make_dependant(leon, "Mia Wolf")
+
+    page = admin.get(admin_url("accounts.dependant", "changelist")).content.decode()
+
+    assert "column-born" in page
+    assert 'class="sortable column-born' not in page
+
+
+def test_the_patients_page_lists_and_adds_the_people_they_book_for(admin, leon):
+    make_dependant(leon, "Mia Wolf")
+    url = admin_url("accounts.patient", "change", leon.pk)
+    assert "Mia Wolf" in admin.get(url).content.decode()
+    mia = leon.dependants.get()
+
+    response = admin.post(
+        url,
+        {
+            "full_name": "Leon Wolf",
+            "phone": "+49 170 0000000",
+            "date_of_birth": "1980-01-01",
+            "created_at": "",
+            **inline_forms(
+                "dependants",
+                [
+                    {
+                        "id": str(mia.pk),
+                        "patient": str(leon.pk),
+                        "full_name": "Mia Wolf",
+                        "date_of_birth": "2019-06-01",
+                        "relationship": "child",
+                    },
+                    {
+                        "patient": str(leon.pk),
+                        "full_name": "Oma Wolf",
+                        "date_of_birth": "1948-02-03",
+                        "relationship": "relative",
+                    },
+                ],
+                initial=1,
+            ),
+            "_save": "Save",
+        },
+    )
+
+    assert response.status_code == 302, response.context["errors"]
+    oma = leon.dependants.get(full_name="Oma Wolf")
+    assert oma.date_of_birth == dt.date(1948, 2, 3)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT date_of_birth FROM accounts_dependant WHERE id = %s", [oma.pk])
+        assert cursor.fetchone()[0].startswith("gAAAAA")  # encrypted at rest
+
+
+def test_a_family_member_with_appointments_cannot_be_deleted(admin, leon, frozen_now):
+    mia = make_dependant(leon, "Mia Wolf")
+    doctor = make_doctor()
+    book(leon, doctor, local(doctor.clinic, 2026, 3, 9, 10), dependant=mia)
+
+    response = admin.post(admin_url("accounts.dependant", "delete", mia.pk), {"post": "yes"})
+
+    assert response.status_code == 200  # the page that names what protects them
+    assert "Cannot delete" in response.content.decode() or "would require deleting" in (
+        response.content.decode()
+    )
+    assert leon.dependants.filter(pk=mia.pk).exists()
+
+
+def test_a_family_members_account_holder_cannot_be_changed(admin, leon):
+    mia = make_dependant(leon, "Mia Wolf")
+    other = make_patient()
+
+    admin.post(
+        admin_url("accounts.dependant", "change", mia.pk),
+        {
+            "patient": str(other.pk),
+            "full_name": "Mia Wolf",
+            "date_of_birth": "2019-06-01",
+            "relationship": "child",
+        },
+    )
+
+    mia.refresh_from_db()
+    assert mia.patient == leon
+
+
+# --- German and English -------------------------------------------------------------------
+
+GERMAN = {"HTTP_ACCEPT_LANGUAGE": "de-DE,de;q=0.9"}
+OUR_APPS = ("accounts", "scheduling", "appointments")
+
+
+def test_the_admin_speaks_german_to_a_german_browser(admin, one_of_each):
+    index = admin.get(reverse("admin:index"), **GERMAN).content.decode()
+    changelist = admin.get(admin_url("appointments.appointment", "changelist"), **GERMAN)
+    clinic_form = admin.get(admin_url("scheduling.clinic", "add"), **GERMAN).content.decode()
+
+    assert "Terminplanung" in index  # the scheduling app
+    assert "Ärzte" in index
+    assert "Personen, für die gebucht wird" in index
+    assert "Termin zur Änderung auswählen" in changelist.content.decode()
+    assert "Beginn (UTC)" in changelist.content.decode()
+    assert "Ausgewählte Termine absagen (durch die Praxis)" in changelist.content.decode()
+    assert "Zeitzone" in clinic_form
+    assert "Mindestvorlauf" in clinic_form
+    assert "Buchungsregeln" in clinic_form  # a fieldset
+
+
+def test_the_admin_stays_english_for_an_english_browser(admin, one_of_each):
+    index = admin.get(reverse("admin:index")).content.decode()
+    changelist = admin.get(admin_url("appointments.appointment", "changelist")).content.decode()
+    clinic_form = admin.get(admin_url("scheduling.clinic", "add")).content.decode()
+
+    assert "Scheduling" in index
+    assert "Doctors" in index
+    assert "People booked for" in index
+    assert "Select appointment to change" in changelist
+    assert "Starts (UTC)" in changelist
+    assert "Time zone" in clinic_form
+    assert "Minimum notice" in clinic_form
+    assert "Booking policy" in clinic_form
+
+
+def _label_of(name: object, model: Any, model_admin: object) -> object:
+    """What the admin names a column, field or filter after: a model field's verbose_name
+    (following ``a__b`` to the related model), a callable's description, a filter's title."""
+    from django.contrib.admin import ListFilter
+    from django.core.exceptions import FieldDoesNotExist
+
+    if isinstance(name, (tuple, list)):
+        name = name[0]
+    if isinstance(name, type) and issubclass(name, ListFilter):
+        return name.title
+    assert isinstance(name, str)
+    *path, last = name.split("__")
+    for step in path:
+        model = model._meta.get_field(step).related_model
+    try:
+        field = model._meta.get_field(last)
+        if field.auto_created and not field.concrete:
+            raise FieldDoesNotExist  # a reverse relation: the admin takes the callable
+        return field.verbose_name
+    except FieldDoesNotExist:
+        attr = getattr(model_admin, last, None) or getattr(model, last)
+        return getattr(attr, "short_description", None) or getattr(
+            getattr(attr, "fget", None), "short_description", None
+        )
+
+
+def test_every_name_the_admin_shows_of_our_models_is_marked_for_translation(superuser, rf):
+    """Models, fields, columns, filters, fieldsets and actions: each a lazy translation,
+    whose German tests/clinic/test_translations.py requires."""
+    from django.contrib import admin as django_admin
+    from django.utils.functional import Promise
+
+    request = rf.get("/admin/")
+    request.user = superuser
+    untranslated = []
+    for model, model_admin in django_admin.site._registry.items():
+        if model._meta.app_label not in OUR_APPS:
+            continue
+        for meta_name in ("verbose_name", "verbose_name_plural"):
+            if not isinstance(getattr(model._meta, meta_name), Promise):
+                untranslated.append(f"{model.__name__}.{meta_name}")
+        shown: list[tuple[type, object, object]] = []
+        names = [*model_admin.get_list_display(request), *model_admin.get_list_filter(request)]
+        for title, options in model_admin.get_fieldsets(request, model()):
+            if title is not None and not isinstance(title, Promise):
+                untranslated.append(f"{model.__name__} fieldset {title}")
+            names += list(options["fields"])
+        shown += [(model, model_admin, name) for name in names if name != "__str__"]
+        for inline in model_admin.get_inline_instances(request, model()):
+            for meta_name in ("verbose_name", "verbose_name_plural"):
+                if not isinstance(getattr(inline.model._meta, meta_name), Promise):
+                    untranslated.append(f"{inline.model.__name__}.{meta_name}")
+            for _title, options in inline.get_fieldsets(request):
+                shown += [(inline.model, inline, name) for name in options["fields"]]
+        for target, owner, name in shown:
+            if not isinstance(_label_of(name, target, owner), Promise):
+                untranslated.append(f"{target.__name__}.{name}")
+        for action in model_admin.get_actions(request).values():
+            assert action is not None
+            if not isinstance(action.description, Promise):
+                untranslated.append(f"{model.__name__} action {action.name}")
+
+    assert untranslated == []

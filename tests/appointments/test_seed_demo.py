@@ -6,7 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from accounts.models import Patient, User
+from accounts.models import Dependant, Patient, User
 from appointments.models import ACTIVE_STATUSES, Appointment, Status
 from scheduling.models import Clinic, Doctor, TimeOff, WeeklyAvailability
 from scheduling.selectors import active_types, bookable_doctors, staff_clinics
@@ -145,10 +145,47 @@ def test_it_creates_logins_to_try_and_prints_them():
     assert patient.is_complete
     assert not patient.user.has_usable_password()  # patients sign in with emailed codes
     now = timezone.now()
-    assert patient.appointments.filter(starts_at__lt=now).count() == 2
-    assert patient.appointments.filter(starts_at__gt=now, status=Status.BOOKED).count() == 2
+    own = patient.appointments.filter(dependant__isnull=True)
+    assert own.filter(starts_at__lt=now).count() == 2
+    assert own.filter(starts_at__gt=now, status=Status.BOOKED).count() == 2
     assert "admin@example.com / admin" in output
     assert "staff@example.com / staff" in output
+
+
+def test_the_demo_patient_books_for_her_son_and_her_mother():
+    output = seed_demo()
+
+    patient = Patient.objects.get(user__email="patient@example.com")
+    family = {person.full_name: person for person in patient.dependants.all()}
+    assert set(family) == {"Jonas Hoffmann", "Ingrid Hoffmann"}
+    assert family["Jonas Hoffmann"].relationship == Dependant.Relationship.CHILD
+    assert family["Ingrid Hoffmann"].relationship == Dependant.Relationship.RELATIVE
+    assert all(person.date_of_birth for person in family.values())
+    now = timezone.now()
+    for person in family.values():
+        upcoming = person.appointments.filter(starts_at__gt=now, status=Status.BOOKED)
+        assert upcoming.count() == 1, person.full_name
+        assert upcoming.get().patient == patient
+    assert "also for her son and her mother" in output
+
+
+def test_no_two_appointments_of_the_demo_family_overlap():
+    seed_demo()
+
+    family = Appointment.objects.filter(
+        patient__user__email="patient@example.com", status__in=ACTIVE_STATUSES
+    ).order_by("starts_at")
+    assert family.count() == 6
+    assert all(b.starts_at >= a.ends_at for a, b in itertools.pairwise(family))
+
+
+def test_the_demo_family_is_made_once(settings):
+    seed_demo()
+    seed_demo(reset=True)
+
+    patient = Patient.objects.get(user__email="patient@example.com")
+    assert patient.dependants.count() == 2
+    assert Appointment.objects.filter(dependant__isnull=False).count() == 2
 
 
 def test_the_demo_staff_login_works_in_every_demo_clinic():

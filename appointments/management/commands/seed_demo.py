@@ -29,7 +29,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_create_with_history
 
 from accounts import phones
-from accounts.models import Patient, User
+from accounts.models import Dependant, Patient, User
 from appointments.models import Appointment, Status
 from clinic.audit import rewriting_history
 from scheduling.availability import (
@@ -61,6 +61,11 @@ STAFF_LOGIN = ("staff@example.com", "staff")
 # Patients have no password: they sign in with a code sent by email (printed on the
 # console in development).
 PATIENT_LOGIN = ("patient@example.com", None)
+# The people the demo patient books for: her son and her mother, whom she cares for.
+DEMO_FAMILY = (
+    ("Jonas Hoffmann", dt.date(2018, 9, 3), Dependant.Relationship.CHILD),
+    ("Ingrid Hoffmann", dt.date(1949, 2, 11), Dependant.Relationship.RELATIVE),
+)
 
 GRID = dt.timedelta(minutes=15)  # every demo appointment type lasts a multiple of this
 PAST_WEEKS = 2
@@ -276,6 +281,7 @@ class Logins:
     staff: User
     patient: Patient
     created: tuple[str, ...]
+    family: tuple[Dependant, ...] = ()
 
 
 class Command(BaseCommand):
@@ -479,7 +485,16 @@ def create_logins() -> Logins:
             "date_of_birth": dt.date(1988, 5, 14),
         },
     )
-    return Logins(admin=admin, staff=staff, patient=patient, created=tuple(created))
+    family = tuple(
+        Dependant.objects.get_or_create(
+            patient=patient,
+            full_name=name,
+            erased_at__isnull=True,
+            defaults={"date_of_birth": born, "relationship": relationship},
+        )[0]
+        for name, born, relationship in DEMO_FAMILY
+    )
+    return Logins(admin=admin, staff=staff, patient=patient, created=tuple(created), family=family)
 
 
 def login_user(login: tuple[str, str | None], created: list[str], **flags: bool) -> User:
@@ -709,57 +724,83 @@ def ascii_slug(name: str) -> str:
 # --- Appointments ---------------------------------------------------------------------
 
 
+# Whom a demo appointment is for: the account holder, and one of their family or None.
+Person = tuple[Patient, Dependant | None]
+
+
 class PatientCalendar:
     """Who is free when: picks patients so that nobody is booked twice at once and nobody
-    holds more upcoming appointments than the clinic allows."""
+    holds more upcoming appointments than the clinic allows.
+
+    The upcoming cap counts per person, as the booking rules do; busy times count per
+    account: the demo patient goes along to her son's and her mother's appointments, so
+    no two of the family's overlap (stricter than the rules, which would allow it)."""
 
     def __init__(
-        self, patients: Sequence[Patient], demo: Patient, rng: random.Random, now: dt.datetime
+        self,
+        patients: Sequence[Patient],
+        demo: Patient,
+        family: Sequence[Dependant],
+        rng: random.Random,
+        now: dt.datetime,
     ) -> None:
         self.patients, self.demo, self.rng, self.now = patients, demo, rng, now
         self.busy: dict[int, list[Interval]] = defaultdict(list)
-        self.upcoming: dict[int, int] = defaultdict(int)
+        self.upcoming: dict[tuple[int, int], int] = defaultdict(int)
         # The demo login may have booked at a clinic that is not demo data.
-        for start, end in (
-            Appointment.objects.active().filter(patient=demo).values_list("starts_at", "ends_at")
+        for start, end, dependant_id in (
+            Appointment.objects.active()
+            .filter(patient=demo)
+            .values_list("starts_at", "ends_at", "dependant_id")
         ):
-            self._take(demo.pk, Interval(start, end))
-        # The demo login gets two past and two upcoming appointments, each the first one
-        # booked in a window of three days (so never only a weekend) starting here.
-        self.demo_windows = [now + dt.timedelta(days=days) for days in (-11, -5, 2, 6)]
+            self._take(demo.pk, dependant_id, Interval(start, end))
+        # The demo login gets two past and two upcoming appointments, and one upcoming for
+        # each of her family, each the first one booked in a window of three days (so
+        # never only a weekend) starting here.
+        self.demo_windows: list[tuple[dt.datetime, Dependant | None]] = [
+            (now + dt.timedelta(days=days), None) for days in (-11, -5, 2, 6)
+        ]
+        self.demo_windows += [
+            (now + dt.timedelta(days=days), person)
+            for days, person in zip((1, 4), family, strict=False)
+        ]
 
-    def pick(self, slot: Interval, clinic: Clinic, active: bool) -> Patient | None:
-        if active and self._suits_the_demo_login(slot, clinic):
-            self._take(self.demo.pk, slot)
-            return self.demo
+    def pick(self, slot: Interval, clinic: Clinic, active: bool) -> Person | None:
+        if active and (person := self._demo_person_for(slot, clinic)) is not None:
+            return person
         for _ in range(10):
             patient = self.rng.choice(self.patients)
             if not active:
-                return patient
-            if self._can_take(patient.pk, slot, clinic):
-                self._take(patient.pk, slot)
-                return patient
+                return patient, None
+            if self._can_take(patient.pk, None, slot, clinic):
+                self._take(patient.pk, None, slot)
+                return patient, None
         return None
 
-    def _suits_the_demo_login(self, slot: Interval, clinic: Clinic) -> bool:
-        for window_start in self.demo_windows:
+    def _demo_person_for(self, slot: Interval, clinic: Clinic) -> Person | None:
+        for window_start, dependant in self.demo_windows:
             window = Interval(window_start, window_start + dt.timedelta(days=3))
+            dependant_id = dependant.pk if dependant else None
             if window.start <= slot.start < window.end and self._can_take(
-                self.demo.pk, slot, clinic
+                self.demo.pk, dependant_id, slot, clinic
             ):
-                self.demo_windows.remove(window_start)
-                return True
-        return False
+                self.demo_windows.remove((window_start, dependant))
+                self._take(self.demo.pk, dependant_id, slot)
+                return self.demo, dependant
+        return None
 
-    def _can_take(self, patient_id: int, slot: Interval, clinic: Clinic) -> bool:
-        if slot.start > self.now and self.upcoming[patient_id] >= clinic.max_upcoming_per_patient:
+    def _can_take(
+        self, patient_id: int, dependant_id: int | None, slot: Interval, clinic: Clinic
+    ) -> bool:
+        upcoming = self.upcoming[(patient_id, dependant_id or 0)]
+        if slot.start > self.now and upcoming >= clinic.max_upcoming_per_patient:
             return False
         return not any(slot.overlaps(taken) for taken in self.busy[patient_id])
 
-    def _take(self, patient_id: int, slot: Interval) -> None:
+    def _take(self, patient_id: int, dependant_id: int | None, slot: Interval) -> None:
         self.busy[patient_id].append(slot)
         if slot.start > self.now:
-            self.upcoming[patient_id] += 1
+            self.upcoming[(patient_id, dependant_id or 0)] += 1
 
 
 def book_appointments(
@@ -771,16 +812,16 @@ def book_appointments(
     rng: random.Random,
     now: dt.datetime,
 ) -> list[Appointment]:
-    calendar = PatientCalendar(patients, logins.patient, rng, now)
+    calendar = PatientCalendar(patients, logins.patient, logins.family, rng, now)
     appointments = []
     for demo in demo_doctors:
         for slot, kind in walk_bookable_time(demo, weeks=weeks, rng=rng, now=now):
             status = demo_status(slot, rng, now)
             active = status not in (Status.CANCELLED_BY_PATIENT, Status.CANCELLED_BY_CLINIC)
-            patient = calendar.pick(slot, demo.clinic, active)
-            if patient is not None:
+            person = calendar.pick(slot, demo.clinic, active)
+            if person is not None:
                 appointments.append(
-                    new_appointment(demo, kind, slot, status, patient, logins.staff, rng, now)
+                    new_appointment(demo, kind, slot, status, person, logins.staff, rng, now)
                 )
     saved: list[Appointment] = bulk_create_with_history(
         appointments, Appointment, default_change_reason=HISTORY_REASON
@@ -855,13 +896,15 @@ def new_appointment(
     kind: AppointmentType,
     slot: Interval,
     status: Status,
-    patient: Patient,
+    person: Person,
     staff: User,
     rng: random.Random,
     now: dt.datetime,
 ) -> Appointment:
+    patient, dependant = person
     appointment = Appointment(
         patient=patient,
+        dependant=dependant,
         doctor=demo.doctor,
         appointment_type=kind,
         starts_at=slot.start,
@@ -891,7 +934,11 @@ def describe_logins(logins: Logins) -> str:
     for (email, password), role in (
         (ADMIN_LOGIN, "superuser, /admin/"),
         (STAFF_LOGIN, "clinic staff, /staff/"),
-        (PATIENT_LOGIN, "patient with appointments; sign in with the emailed code"),
+        (
+            PATIENT_LOGIN,
+            "patient with appointments, also for her son and her mother; sign in with "
+            "the emailed code",
+        ),
     ):
         if email in logins.created:
             lines.append(f"  {email}{f' / {password}' if password else ''}  ({role})")
