@@ -206,6 +206,9 @@ class Dependant(models.Model):
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     erased_at = models.DateTimeField(_("erased"), null=True, blank=True, editable=False)
+    # full_name folded for the staff's patient search, as ``Patient.name_search``: a
+    # caller may give the child's name rather than their own.
+    name_search = models.CharField(max_length=200, blank=True, editable=False)
 
     class Meta:
         ordering = ["full_name", "pk"]
@@ -214,6 +217,13 @@ class Dependant(models.Model):
 
     def __str__(self) -> str:
         return self.full_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.name_search = "" if self.erased_at else phones.fold_name(self.full_name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, "name_search"}
+        super().save(*args, **kwargs)
 
     def with_relation(self, holder: Patient | None = None) -> str:
         """Whom a visit is for, as staff read it: "Mia Wolf (child of Leon Wolf)".

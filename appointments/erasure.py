@@ -83,7 +83,7 @@ def erase_patient(*, patient: Patient, erased_by: User | None) -> Patient:
         # The people they booked for: their names and dates of birth go too; the rows
         # stay, as the appointment records that name them do (on_delete=PROTECT).
         Dependant.objects.filter(patient=patient).update(
-            full_name=ERASED_NAME, date_of_birth=None, erased_at=timezone.now()
+            full_name=ERASED_NAME, name_search="", date_of_birth=None, erased_at=timezone.now()
         )
 
         patient.full_name = ERASED_NAME

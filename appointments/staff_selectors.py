@@ -9,6 +9,7 @@ clinic's appointment or calendar is simply not found.
 import datetime as dt
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
@@ -21,7 +22,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from accounts import phones
-from accounts.models import Patient, User
+from accounts.models import Dependant, Patient, User
 from appointments.free_times import conflicts_of, grid_free_slots, next_free_slots
 from appointments.models import Appointment, AppointmentQuerySet, Notification, Status
 from scheduling.availability import (
@@ -591,8 +592,12 @@ def search_patients(user: User | AnonymousUser, query: str) -> QuerySet[Patient]
       (``Patient.phone_lookup``); one without a country code is read in the country of
       each of the user's clinics and in ``PHONE_DEFAULT_REGION``;
     - words, in any order, each in the folded name (case and accents ignored,
-      ``Patient.name_search``) or the email;
-    - a date of birth, which narrows either (in Python: it is encrypted at rest).
+      ``Patient.name_search``) or the email; or all of them in the folded name of one
+      of the people the patient books for (``Dependant.name_search``): a parent who
+      phones about their child may give the child's name (``family_members_found`` says
+      which one matched);
+    - a date of birth, which narrows either: the patient's own with their own name, the
+      family member's with theirs (in Python: it is encrypted at rest).
 
     On PostgreSQL trigram indexes serve the ``LIKE '%word%'`` (docs/data-model.md)."""
     patients = patients_for_staff(user).select_related("user").order_by("full_name", "pk")
@@ -602,21 +607,66 @@ def search_patients(user: User | AnonymousUser, query: str) -> QuerySet[Patient]
         regions.add(settings.PHONE_DEFAULT_REGION)
         numbers = {phones.normalise_or_none(wanted.phone, region) for region in regions}
         hashes = [phones.lookup_hash(number) for number in numbers if number]
-        patients = patients.filter(phone_lookup__in=hashes)
+        return _born_on(patients.filter(phone_lookup__in=hashes), wanted.born)
+    if not wanted.words:
+        return _born_on(patients, wanted.born)
+    by_own_name = Q()
     for word in wanted.words:
-        patients = patients.filter(
-            Q(name_search__contains=phones.fold_name(word)) | Q(user__email__icontains=word)
+        by_own_name &= Q(name_search__contains=phones.fold_name(word)) | Q(
+            user__email__icontains=word
         )
-    if wanted.born is not None:
-        # The birth date is encrypted at rest (clinic.encryption): it narrows in Python,
-        # after the name or phone; alone, it reads every patient the user may see.
-        born = [
-            pk
-            for pk, date_of_birth in patients.values_list("pk", "date_of_birth")
-            if date_of_birth == wanted.born
-        ]
-        patients = patients.filter(pk__in=born)
-    return patients
+    # ``patients`` keeps the search to those the user may see; the family's rows need not.
+    family = _family_matching(wanted.words)
+    if wanted.born is None:
+        return patients.filter(by_own_name | Q(pk__in=family.values("patient_id")))
+    # The birth dates are encrypted at rest (clinic.encryption): they narrow in Python,
+    # after the names; alone, a date reads every patient the user may see.
+    found = {
+        pk
+        for pk, born in patients.filter(by_own_name).values_list("pk", "date_of_birth")
+        if born == wanted.born
+    }
+    found |= {
+        patient_id
+        for patient_id, born in family.values_list("patient_id", "date_of_birth")
+        if born == wanted.born
+    }
+    return patients.filter(pk__in=found)
+
+
+def _born_on(patients: QuerySet[Patient], born: dt.date | None) -> QuerySet[Patient]:
+    if born is None:
+        return patients
+    found = [
+        pk
+        for pk, date_of_birth in patients.values_list("pk", "date_of_birth")
+        if date_of_birth == born
+    ]
+    return patients.filter(pk__in=found)
+
+
+def _family_matching(words: list[str]) -> QuerySet[Dependant]:
+    """The people booked for (not erased) whose folded name holds every one of ``words``."""
+    people = Dependant.objects.filter(erased_at__isnull=True)
+    for word in words:
+        people = people.filter(name_search__contains=phones.fold_name(word))
+    return people
+
+
+def family_members_found(query: str, patients: Iterable[Patient]) -> dict[int, list[Dependant]]:
+    """For the patients a search found (one page of them), the family members whose name
+    (and birth date, if the query has one) the query matched, by patient id: what the
+    results show beside the account holder, so staff see whom the caller meant. One
+    query."""
+    wanted = parse_patient_query(query)
+    if wanted.phone or not wanted.words:
+        return {}
+    found: dict[int, list[Dependant]] = defaultdict(list)
+    people = _family_matching(wanted.words).filter(patient__in=[patient.pk for patient in patients])
+    for person in people.order_by("full_name", "pk"):
+        if wanted.born is None or person.date_of_birth == wanted.born:
+            found[person.patient_id].append(person)
+    return dict(found)
 
 
 def phone_region(user: User | AnonymousUser) -> str:

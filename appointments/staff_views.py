@@ -332,17 +332,21 @@ def calendar_feed(request: HttpRequest, doctor_id: int) -> HttpResponse:
 @staff_required
 def patients(request: HttpRequest) -> HttpResponse:
     """Find a patient who phoned: by name (any order, accents ignored), phone (any
-    spelling), email or date of birth. Coming from a free time on the calendar, the
-    booking it started (``?type=&start=``) travels on to the patient chosen."""
+    spelling), email or date of birth, or by the name of someone they book for (a child,
+    a relative), who is then named beside them. Coming from a free time on the calendar,
+    the booking it started (``?type=&start=``) travels on to the patient chosen."""
     form = PatientSearchForm(request.GET)
     query = form.cleaned_data["q"] if form.is_valid() else ""
     found = staff_selectors.search_patients(request.user, query)
     page = Paginator(found, PATIENTS_PER_PAGE).get_page(request.GET.get("page"))
     offer = _started_booking(request)
     kept = {"q": query} if query else {}
+    family = staff_selectors.family_members_found(query, page.object_list)
     context = {
         "form": form,
         "page": page,
+        # Each patient found with the family members the query matched (by their name).
+        "rows": [(patient, family.get(patient.pk, [])) for patient in page.object_list],
         "page_query": urlencode(kept | _offer_query(offer)),
         "offer": offer,
         "offer_query": urlencode(_offer_query(offer)),

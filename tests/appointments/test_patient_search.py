@@ -232,3 +232,82 @@ def test_staff_see_whom_a_visit_is_for_on_the_appointment_and_the_patient_page(
     assert "People they book for" in patient_page
     assert "Mia Wolf (child of Leon Wolf)" in patient_page
     assert "for Mia Wolf" in patient_page
+
+
+# --- By the name of someone they book for --------------------------------------------------
+
+
+@pytest.fixture
+def mia(leon):
+    from tests.factories import make_dependant
+
+    return make_dependant(leon, "Mia Wolf", date_of_birth=dt.date(2019, 6, 1))
+
+
+@pytest.mark.parametrize("query", ["Mia Wolf", "mia", "Wolf Mia", "Mía"])
+def test_a_patient_is_found_by_the_name_of_a_family_member(staff, leon, others, mia, query):
+    assert found(staff, query) == ["Leon Wolf"]
+
+
+def test_the_words_must_all_be_in_one_persons_name(staff, leon, others, mia):
+    # "Mia" is the daughter's name, "Bauer" another patient's: no one is both.
+    assert found(staff, "Mia Bauer") == []
+
+
+def test_a_family_members_birth_date_narrows_with_their_name(staff, leon, others, mia):
+    assert found(staff, "Mia 01.06.2019") == ["Leon Wolf"]
+    assert found(staff, "Mia 14.02.1990") == []  # Leon's own birth date, not Mia's
+
+
+def test_a_patient_found_both_ways_is_listed_once(staff, leon, others, mia):
+    assert found(staff, "Wolf") == ["Leon Wolf", "Wolfgang Wolf"]
+
+
+def test_an_erased_family_member_is_not_found(staff, leon, mia):
+    from appointments.erasure import ERASED_NAME
+
+    mia.erased_at = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    mia.full_name = ERASED_NAME
+    mia.save()
+
+    assert mia.name_search == ""
+    assert found(staff, "Mia") == []
+
+
+def test_a_family_member_of_another_clinics_patient_is_not_found(staff, mia):
+    other_clinic = make_clinic(name="Elsewhere")
+    book(mia.patient, make_doctor(other_clinic), local(other_clinic, 2026, 3, 9, 10))
+
+    assert found(staff, "Mia") == []
+
+
+def test_renaming_a_family_member_keeps_the_search_in_step(staff, leon, mia):
+    from accounts.services import update_dependant
+
+    update_dependant(
+        dependant=mia, full_name="Émilie Wolf", date_of_birth=mia.date_of_birth, relationship="child"
+    )
+
+    assert found(staff, "emilie") == ["Leon Wolf"]
+    assert found(staff, "Mia") == []
+
+
+def test_the_results_name_the_family_member_who_matched(client, staff, leon, others, mia):
+    from tests.factories import make_dependant
+
+    make_dependant(leon, "Paul Wolf", date_of_birth=dt.date(2021, 1, 5))
+
+    page = client.get(PATIENTS, {"q": "Mia Wolf"}).text
+
+    assert reverse("staff_appointments:patient", args=[leon.pk]) in page
+    assert "books for Mia Wolf (child), born 01/06/2019" in page
+    assert "Paul Wolf" not in page  # only the one the caller named
+
+
+def test_the_results_name_no_family_member_when_the_patient_matched_themself(
+    client, staff, leon, mia
+):
+    page = client.get(PATIENTS, {"q": "Leon"}).text
+
+    assert "Leon Wolf" in page
+    assert "books for" not in page
