@@ -36,7 +36,7 @@ from scheduling.models import (
     Weekday,
     WeeklyAvailability,
 )
-from scheduling.services import bump_availability_version
+from scheduling.services import InactiveType, bump_availability_version, mark_first_visit_type
 
 
 @cache
@@ -160,6 +160,47 @@ def add_doctor_url(clinic: Clinic) -> str:
     return f"{reverse('admin:scheduling_doctor_add')}?clinic={clinic.pk}"
 
 
+class AppointmentTypeAdminForm(forms.ModelForm[AppointmentType]):
+    """A type in the admin, on its own page or a row of its doctor's. Ticking "first-visit
+    type" moves the mark in one save, as the staff hours page's button does: the type is
+    saved unmarked, then ``mark_first_visit_type`` marks it and unmarks the doctor's other
+    one in one transaction (``apply_first_visit_mark``). The one-per-doctor constraint is
+    therefore not checked against the saved types here: the service keeps it."""
+
+    # Set by save(): the mark is the service's to give, after the row is saved.
+    moves_first_visit_mark = False
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("is_first_visit") and cleaned.get("is_active") is False:
+            self.add_error("is_first_visit", str(InactiveType.default_message))
+        return cleaned
+
+    def validate_constraints(self) -> None:
+        # ModelForm.validate_constraints with one field more left out. django-stubs does
+        # not declare the two ModelForm helpers it uses (Django's own, since 4.1).
+        exclude = self._get_validation_exclusions() | {"is_first_visit"}  # type: ignore[attr-defined]
+        try:
+            self.instance.validate_constraints(exclude=exclude)
+        except forms.ValidationError as error:
+            self._update_errors(error)  # type: ignore[attr-defined]
+
+    def save(self, commit: bool = True) -> AppointmentType:
+        self.moves_first_visit_mark = bool(
+            self.cleaned_data.get("is_first_visit") and not self.initial.get("is_first_visit")
+        )
+        if self.moves_first_visit_mark:
+            self.instance.is_first_visit = False
+        return super().save(commit)
+
+
+def apply_first_visit_mark(form: forms.ModelForm[AppointmentType]) -> None:
+    """After ``form`` (an ``AppointmentTypeAdminForm``) saved its type: mark it the
+    doctor's first-visit type if it was ticked (the doctor's other one unmarked)."""
+    if getattr(form, "moves_first_visit_mark", False):
+        mark_first_visit_type(appointment_type=form.instance)
+
+
 class AppointmentTypeFormSet(
     BaseInlineFormSet[AppointmentType, Doctor, forms.ModelForm[AppointmentType]]
 ):
@@ -181,6 +222,7 @@ class AppointmentTypeFormSet(
 
 class AppointmentTypeInline(admin.TabularInline[AppointmentType, Doctor]):
     model = AppointmentType
+    form = AppointmentTypeAdminForm
     formset = AppointmentTypeFormSet
     fields = ("name", "duration", "slot_step", "is_active", "is_first_visit")
     # Every doctor offers something to book; the first row on the add page is required.
@@ -290,27 +332,15 @@ class DoctorAdmin(admin.ModelAdmin[Doctor]):
         # The inlines are the doctor's types and hours: their cached free times go stale
         # (in the admin's transaction, like the inlines' writes).
         super().save_related(request, form, formsets, change)
+        for formset in formsets:
+            if isinstance(formset, AppointmentTypeFormSet):
+                for row in formset.forms:
+                    apply_first_visit_mark(row)
         bump_availability_version(doctor_id=form.instance.pk)
 
     @admin.display(description=_("appointment types"))
     def appointment_type_names(self, doctor: Doctor) -> str:
         return ", ".join(str(kind) for kind in doctor.appointment_types.all() if kind.is_active)
-
-
-class AppointmentTypeAdminForm(forms.ModelForm[AppointmentType]):
-    def clean(self) -> dict[str, Any]:
-        """The one-first-visit-type-per-doctor constraint for a saved type too: its doctor
-        is read-only, which leaves it out of the form, and Django then skips the
-        constraints that name it, so the database would refuse the save with an error
-        page."""
-        cleaned = super().clean() or {}
-        if self.instance.pk and cleaned.get("is_first_visit"):
-            marked = AppointmentType(
-                pk=self.instance.pk, doctor_id=self.instance.doctor_id, is_first_visit=True
-            )
-            # Only the constraint on the doctor: the others name the fields left out.
-            marked.validate_constraints(exclude={"name", "duration", "slot_step", "is_active"})
-        return cleaned
 
 
 @admin.register(AppointmentType)
@@ -326,6 +356,7 @@ class AppointmentTypeAdmin(admin.ModelAdmin[AppointmentType]):
         self, request: HttpRequest, obj: AppointmentType, form: Any, change: bool
     ) -> None:
         super().save_model(request, obj, form, change)
+        apply_first_visit_mark(form)
         bump_availability_version(doctor_id=obj.doctor_id)
 
     def get_readonly_fields(self, request: HttpRequest, obj: AppointmentType | None = None) -> Any:

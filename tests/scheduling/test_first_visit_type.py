@@ -317,21 +317,23 @@ def test_the_admin_refuses_ticking_a_second_type_of_a_saved_doctor_with_a_messag
     assert [kind for kind in active_types(doctor) if kind.is_first_visit] == [first_visit]
 
 
-def test_moving_the_mark_in_one_admin_save_asks_to_unmark_first_rather_than_failing(
+def test_moving_the_mark_on_the_doctors_page_takes_one_save(
     admin,  # noqa: F811
     doctor,
     first_visit,
 ):
+    """Untick the old, tick the new, save once: as the hours page's button does."""
     data = doctor_change_form(doctor, ticked=[consultation(doctor)])
 
     response = admin.post(reverse("admin:scheduling_doctor_change", args=[doctor.pk]), data)
 
-    assert response.status_code == 200
-    assert "has a first-visit type already: unmark it first." in response.text
-    assert [kind for kind in active_types(doctor) if kind.is_first_visit] == [first_visit]
+    assert response.status_code == 302
+    assert [kind for kind in active_types(doctor) if kind.is_first_visit] == [consultation(doctor)]
+    first_visit.refresh_from_db()
+    assert first_visit.is_first_visit is False
 
 
-def test_the_admin_refuses_a_second_first_visit_type_with_a_message(admin, doctor, first_visit):  # noqa: F811
+def test_ticking_a_type_on_its_own_page_moves_the_mark_in_one_save(admin, doctor, first_visit):  # noqa: F811
     second = consultation(doctor)
 
     response = admin.post(
@@ -340,7 +342,52 @@ def test_the_admin_refuses_a_second_first_visit_type_with_a_message(admin, docto
          "is_first_visit": "on", "_save": "Save"},
     )  # fmt: skip
 
+    assert response.status_code == 302
+    assert active_types(doctor)[0] == second
+    first_visit.refresh_from_db()
+    assert first_visit.is_first_visit is False
+
+
+def test_a_new_type_added_as_the_first_visit_type_takes_the_mark(admin, doctor, first_visit):  # noqa: F811
+    response = admin.post(
+        reverse("admin:scheduling_appointmenttype_add"),
+        {"doctor": doctor.pk, "name": "New patient", "duration": "00:45:00", "slot_step": "",
+         "is_active": "on", "is_first_visit": "on", "_save": "Save"},
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    assert active_types(doctor)[0].name == "New patient"
+    first_visit.refresh_from_db()
+    assert first_visit.is_first_visit is False
+
+
+def test_moving_the_mark_in_the_admin_makes_the_cached_free_times_stale(
+    admin,  # noqa: F811
+    doctor,
+    first_visit,
+):
+    doctor.refresh_from_db()
+    before = doctor.availability_version
+
+    admin.post(
+        reverse("admin:scheduling_appointmenttype_change", args=[consultation(doctor).pk]),
+        {"name": "Consultation", "duration": "00:30:00", "slot_step": "", "is_active": "on",
+         "is_first_visit": "on", "_save": "Save"},
+    )  # fmt: skip
+
+    doctor.refresh_from_db()
+    assert doctor.availability_version > before
+
+
+def test_the_admin_refuses_a_retired_first_visit_type_with_a_message(admin, doctor, first_visit):  # noqa: F811
+    second = consultation(doctor)
+
+    response = admin.post(
+        reverse("admin:scheduling_appointmenttype_change", args=[second.pk]),
+        {"name": "Consultation", "duration": "00:30:00", "slot_step": "", "is_first_visit": "on",
+         "_save": "Save"},
+    )  # fmt: skip
+
     assert response.status_code == 200
-    assert "has a first-visit type already" in response.text
-    second.refresh_from_db()
-    assert second.is_first_visit is False
+    assert "This appointment type is retired: it cannot be offered first." in response.text
+    assert [kind for kind in active_types(doctor) if kind.is_first_visit] == [first_visit]
