@@ -12,11 +12,13 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django_otp.plugins.otp_email.admin import EmailDeviceAdmin as OtpEmailDeviceAdmin
+from django_otp.plugins.otp_email.models import EmailDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_stubs_ext import StrOrPromise
 
@@ -264,6 +266,82 @@ class ApiTokenAdmin(admin.ModelAdmin[ApiToken]):
             % {"count": count},
             messages.SUCCESS,
         )
+
+
+def titled(filter_class: type[admin.FieldListFilter], title: StrOrPromise) -> Any:
+    """``filter_class`` under ``title``: a third-party model's field names the filter in
+    English otherwise (its ``verbose_name`` is no translation)."""
+
+    class Titled(filter_class):  # type: ignore[valid-type,misc]  # a class made at run time
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.title = title
+
+    return Titled
+
+
+# django-otp's admin of the addresses patients get sign-in codes at, its English field
+# names and sections replaced by translated ones (the model's names: accounts/apps.py).
+if admin.site.is_registered(EmailDevice):
+    admin.site.unregister(EmailDevice)
+
+
+class EmailDeviceForm(forms.ModelForm[EmailDevice]):
+    class Meta:
+        model = EmailDevice
+        fields = ("user", "name", "confirmed", "email")
+        labels = {
+            "user": _("user"),
+            "name": _("name"),
+            "confirmed": _("confirmed"),
+            "email": _("Email"),
+        }
+        help_texts = {
+            "name": _("What this way of signing in is called; the sign-in names it “email”."),
+            "confirmed": _("Codes are sent only to a confirmed address."),
+            "email": _("Empty: the codes go to the user's own email address."),
+        }
+
+
+@admin.register(EmailDevice)
+class EmailDeviceAdmin(OtpEmailDeviceAdmin):  # type: ignore[misc]  # django-otp is untyped
+    form = EmailDeviceForm
+    list_display = ["account", "device_name", "created", "last_used", "is_confirmed"]
+    list_filter = [
+        ("created_at", titled(admin.DateFieldListFilter, _("created"))),
+        ("last_used_at", titled(admin.DateFieldListFilter, _("last used"))),
+        ("confirmed", titled(admin.BooleanFieldListFilter, _("confirmed"))),
+    ]
+    readonly_fields = ["created", "last_used"]
+    fieldsets = [
+        (_("Who"), {"fields": ["user", "name", "confirmed"]}),
+        (_("When"), {"fields": ["created", "last_used"]}),
+        (_("Where the codes go"), {"fields": ["email"]}),
+    ]
+
+    @admin.display(description=_("user"), ordering="user__email")
+    def account(self, device: EmailDevice) -> object:
+        return device.user
+
+    @admin.display(description=_("name"), ordering="name")
+    def device_name(self, device: EmailDevice) -> str:
+        return str(device.name)
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, device: EmailDevice) -> str:
+        return _local_datetime(device.created_at)
+
+    @admin.display(description=_("last used"), ordering="last_used_at")
+    def last_used(self, device: EmailDevice) -> str:
+        return _local_datetime(device.last_used_at)
+
+    @admin.display(description=_("confirmed"), boolean=True, ordering="confirmed")
+    def is_confirmed(self, device: EmailDevice) -> bool:
+        return bool(device.confirmed)
+
+
+def _local_datetime(value: Any) -> str:
+    return formats.date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else "—"
 
 
 # django-otp's own TOTP devices are replaced by Authenticator (keys encrypted at rest);

@@ -129,7 +129,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_htmx",
     "django_otp",
-    "django_otp.plugins.otp_email",
+    # django-otp's email plugin under translated names (accounts/apps.py).
+    "accounts.apps.OtpEmailConfig",
     "django_otp.plugins.otp_totp",
     "simple_history",
     "django_q",

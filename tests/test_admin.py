@@ -5,6 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 
 from accounts.models import User
 from appointments.admin import ADMIN_CANCELLATION_REASON
@@ -699,6 +700,68 @@ def test_the_admin_stays_english_for_an_english_browser(admin, one_of_each):
     assert "Time zone" in clinic_form
     assert "Minimum notice" in clinic_form
     assert "Booking policy" in clinic_form
+
+
+def test_the_third_party_entries_speak_german_too(admin, appointment):
+    """django-otp's email devices (the addresses patients get sign-in codes at) and
+    django-q's tasks: named in German on the index, their list and their form."""
+    from django_otp.plugins.otp_email.models import EmailDevice
+
+    device = EmailDevice.objects.create(user=appointment.patient.user, name="email")
+    index = admin.get(reverse("admin:index"), **GERMAN).content.decode()
+    changelist = admin.get(admin_url("otp_email.emaildevice", "changelist"), **GERMAN)
+    form = admin.get(admin_url("otp_email.emaildevice", "change", device.pk), **GERMAN)
+
+    assert "Anmeldung per E-Mail" in index  # the app
+    assert "E-Mail-Adressen für Anmeldecodes" in index
+    assert "Otp_Email" not in index
+    assert "Email devices" not in index
+    assert "Geplante Aufgaben" in index  # django-q's own catalogue
+    changelist_html = changelist.content.decode()
+    assert "E-Mail-Adresse für Anmeldecodes zur Änderung auswählen" in changelist_html
+    assert "zuletzt verwendet" in changelist_html  # a column and a filter
+    assert "Last used at" not in changelist_html
+    form_html = form.content.decode()
+    assert "Wohin die Codes gehen" in form_html  # a section, "Configuration" before
+    assert "Configuration" not in form_html
+    assert "Timestamps" not in form_html
+
+
+def test_the_third_party_entries_stay_english_for_an_english_browser(admin, appointment):
+    index = admin.get(reverse("admin:index")).content.decode()
+
+    assert "Sign-in by email" in index
+    assert "Email addresses for sign-in codes" in index
+
+
+def test_every_name_a_registered_model_has_in_the_admin_is_german(superuser):
+    """Every app and model on the admin's index, ours and the packages', has a German
+    name (a name the catalogues leave English is one that was missed)."""
+    from django.apps import apps
+    from django.contrib import admin as django_admin
+
+    english = []
+    with translation.override("de"):
+        for model in django_admin.site._registry:
+            app = apps.get_app_config(model._meta.app_label)
+            with translation.override("en"):
+                names_in_english = (
+                    str(app.verbose_name),
+                    str(model._meta.verbose_name),
+                    str(model._meta.verbose_name_plural),
+                )
+            names = (
+                str(app.verbose_name),
+                str(model._meta.verbose_name),
+                str(model._meta.verbose_name_plural),
+            )
+            # "Django Q" is a name, the same in German.
+            english += [
+                f"{model.__name__}: {name!r}"
+                for name, in_english in zip(names, names_in_english, strict=True)
+                if name == in_english and name not in {"Django Q", "API-Token"}
+            ]
+    assert english == []
 
 
 def _label_of(name: object, model: Any, model_admin: object) -> object:
