@@ -171,16 +171,24 @@ PEOPLE_ANCHOR = "#people"
 @patient_required
 @require_http_methods(["GET", "POST"])
 def dependant_add(request: HttpRequest) -> HttpResponse:
-    """Add someone the patient books for (the form is on the profile page too)."""
+    """Add someone the patient books for (the form is on the profile page too). Coming
+    from a booking's confirm page (``next``), it goes back there with ``for`` naming the
+    person added, whom that page then offers as the one the visit is for."""
     patient = current_patient(request)
     form = DependantForm(request.POST or None)
+    next_url = safe_next(request, request.POST.get("next") or request.GET.get("next"))
     if request.method == "POST" and form.is_valid():
         dependant = services.add_dependant(patient=patient, **form.cleaned_data)
         messages.success(
             request, _("Added %(name)s to the people you book for.") % {"name": dependant}
         )
+        if next_url:
+            separator = "&" if "?" in next_url else "?"
+            return redirect(f"{next_url}{separator}{urlencode({'for': dependant.pk})}")
         return redirect(reverse("accounts:profile") + PEOPLE_ANCHOR)
-    return _render_dependant_form(request, form, None, status=400 if form.errors else 200)
+    return _render_dependant_form(
+        request, form, None, status=400 if form.errors else 200, next_url=next_url or ""
+    )
 
 
 @patient_required
@@ -239,10 +247,11 @@ def _render_dependant_form(
     *,
     status: int,
     error: str = "",
+    next_url: str = "",
 ) -> HttpResponse:
     return render(
         request,
         "accounts/dependant_form.html",
-        {"form": form, "dependant": dependant, "error": error},
+        {"form": form, "dependant": dependant, "error": error, "next": next_url},
         status=status,
     )

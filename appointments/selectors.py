@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.http import QueryDict
 from django.shortcuts import get_object_or_404
 from django.urls import Resolver404, resolve
+from django.utils import timezone
 
 from accounts.models import Patient, User
 from accounts.selectors import patient_of
@@ -146,6 +147,18 @@ class BookingOffer:
     @property
     def ends_at(self) -> dt.datetime:
         return self.starts_at + self.appointment_type.duration
+
+    @property
+    def change_deadline(self) -> dt.datetime:
+        """Until when the patient could cancel or reschedule it online once booked
+        (``Appointment.patient_change_deadline``): the confirm page says so exactly."""
+        return self.starts_at - self.clinic.cancellation_cutoff
+
+    @property
+    def can_change_online(self) -> bool:
+        """Whether, booked now, it could still be changed online: not when the clinic's
+        cancellation cutoff is longer than its booking notice and the time is near."""
+        return self.change_deadline > timezone.now()
 
 
 def booking_offer(

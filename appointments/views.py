@@ -239,9 +239,13 @@ def book(request: HtmxHttpRequest) -> HttpResponse:
                 # Back after booking, or the same time booked in another tab: theirs.
                 return render(request, template, context | {"own_booking": own})
             return _booking_refused(request, template, context, offer, SlotUnavailable())
-        context["form"] = BookingForm(
-            initial={"booking_key": new_booking_key()}, dependants=dependants_of(patient)
-        )
+        dependants = dependants_of(patient)
+        initial: dict[str, object] = {"booking_key": new_booking_key()}
+        # Back from adding someone to book for (accounts.views.dependant_add): them.
+        chosen = request.GET.get("for", "")
+        if chosen.isdigit() and dependants.filter(pk=int(chosen)).exists():
+            initial["for_whom"] = int(chosen)
+        context["form"] = BookingForm(initial=initial, dependants=dependants)
         return render(request, template, context)
 
     form = BookingForm(request.POST, dependants=dependants_of(patient))

@@ -5,6 +5,8 @@ leads on to the confirm page with the choice intact. Any other `next` shows noth
 
 Now is Wed 2026-03-04 09:00 in Berlin; Monday 9 March 10:00 CET is free."""
 
+import datetime as dt
+import re
 from urllib.parse import quote
 
 import pytest
@@ -211,3 +213,92 @@ def test_the_booking_in_view_is_german_for_a_german_browser(client, doctor):
         start = page.index("<section " + IN_VIEW)
         section = page[start : page.index("</section>", start)]
         assert_all_german(section, name)
+
+
+# --- The confirm step: the exact deadline, and someone to book for added on the way ----------
+
+
+def test_the_confirm_page_says_until_when_the_booking_could_be_changed(client, doctor):
+    log_in(client, make_patient())
+
+    page = client.get(booking_path(doctor)).text
+
+    # The clinic's two-hour cutoff before Monday 10:00, on its wall clock.
+    assert "You can cancel or change it online until Mon 9 Mar, 08:00 CET." in page
+    assert "shortly before" not in page
+
+
+def test_the_confirm_page_says_so_when_the_booking_could_not_be_changed_online(client, doctor):
+    # Bookable from an hour ahead, changeable online until a day ahead: a time this
+    # afternoon can be booked, and no longer changed online once it is.
+    doctor.clinic.min_notice = dt.timedelta(hours=1)
+    doctor.clinic.cancellation_cutoff = dt.timedelta(hours=24)
+    doctor.clinic.save()
+    log_in(client, make_patient())
+
+    page = client.get(booking_path(doctor, start="2026-03-04T13:00:00Z")).text
+
+    assert "Confirm booking" in page
+    assert "too close to change online: to cancel or move it, call the clinic." in page
+    assert "You can cancel or change it online until" not in page
+
+
+def test_the_confirm_page_offers_to_add_someone_to_book_for_and_come_back(client, doctor):
+    log_in(client, make_patient())
+    here = booking_path(doctor)
+
+    page = client.get(here).text
+
+    add = f"{reverse('accounts:dependant-add')}?next={quote(here, safe='')}"
+    assert f'<a href="{add}">Add them</a> first: you come back here.' in page
+
+
+def test_someone_added_from_the_confirm_page_is_the_one_it_then_books_for(client, doctor):
+    patient = make_patient()
+    log_in(client, patient)
+    here = booking_path(doctor)
+
+    form_page = client.get(reverse("accounts:dependant-add"), {"next": here}).text
+    assert_booking_shown(form_page)
+    assert f'<input type="hidden" name="next" value="{here.replace("&", "&amp;")}">' in form_page
+    response = client.post(
+        reverse("accounts:dependant-add"),
+        {"person-full_name": "Mia Wolf", "person-date_of_birth": "2019-06-01",
+         "person-relationship": "child",
+         "next": here},
+    )  # fmt: skip
+
+    mia = patient.dependants.get()
+    assert response.status_code == 302
+    assert response["Location"] == f"{here}&for={mia.pk}"
+    confirm = client.get(response["Location"]).text
+    assert re.search(rf'<input[^>]*value="{mia.pk}"[^>]*checked', confirm)
+    assert "Booking for someone else in your care?" in confirm
+
+
+def test_a_for_that_is_not_one_of_the_patients_people_chooses_no_one(client, doctor):
+    from tests.factories import make_dependant
+
+    stranger = make_dependant(make_patient(), "Ben Roth")
+    patient = make_patient()
+    make_dependant(patient, "Mia Wolf")
+    log_in(client, patient)
+
+    page = client.get(booking_path(doctor) + f"&for={stranger.pk}").text
+
+    assert "Ben Roth" not in page
+    assert re.search(r'<input[^>]*value=""[^>]*checked', page)  # "Myself", the default
+
+
+def test_adding_someone_without_a_booking_still_goes_back_to_the_profile(client):
+    patient = make_patient()
+    log_in(client, patient)
+
+    response = client.post(
+        reverse("accounts:dependant-add"),
+        {"person-full_name": "Mia Wolf", "person-date_of_birth": "2019-06-01",
+         "person-relationship": "child",
+         "next": "https://evil.example.com/"},
+    )  # fmt: skip
+
+    assert response["Location"] == reverse("accounts:profile") + "#people"

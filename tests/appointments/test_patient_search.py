@@ -284,8 +284,9 @@ def test_a_family_member_of_another_clinics_patient_is_not_found(staff, mia):
 def test_renaming_a_family_member_keeps_the_search_in_step(staff, leon, mia):
     from accounts.services import update_dependant
 
+    born = mia.date_of_birth
     update_dependant(
-        dependant=mia, full_name="Émilie Wolf", date_of_birth=mia.date_of_birth, relationship="child"
+        dependant=mia, full_name="Émilie Wolf", date_of_birth=born, relationship="child"
     )
 
     assert found(staff, "emilie") == ["Leon Wolf"]
