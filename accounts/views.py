@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django.views.i18n import set_language as django_set_language
 from django_otp import login as otp_login
 
-from accounts import languages, selectors, services
+from accounts import languages, phones, selectors, services
 from accounts.decorators import current_patient, patient_required
 from accounts.forms import CodeForm, DependantForm, EmailForm, ProfileForm
 from accounts.models import Dependant, User
@@ -135,7 +135,8 @@ def profile(request: HttpRequest) -> HttpResponse:
         request.POST or None,
         initial={
             "full_name": patient.full_name,
-            "phone": patient.phone,
+            # As people read it (+49 170 1234567), not as it is stored (E.164).
+            "phone": phones.display(patient.phone),
             "date_of_birth": patient.date_of_birth,
             "sms_opt_in": patient.sms_opt_in,
             "language": patient.user.language

@@ -312,3 +312,27 @@ def test_the_results_name_no_family_member_when_the_patient_matched_themself(
 
     assert "Leon Wolf" in page
     assert "books for" not in page
+
+
+def test_the_phone_booking_page_shows_the_number_grouped(client, staff, leon):
+    page = client.get(reverse("staff_appointments:book_for_patient", args=[leon.pk])).text
+
+    assert "+49 15575 151122" in page
+    assert "+4915575151122" not in page
+
+
+def test_the_profile_shows_the_patients_number_grouped_and_saving_it_keeps_it(client, leon):
+    from tests.factories import log_in
+
+    log_in(client, leon)
+
+    page = client.get(reverse("accounts:profile")).text
+
+    assert 'value="+49 15575 151122"' in page
+    client.post(
+        reverse("accounts:profile"),
+        {"full_name": "Leon Wolf", "phone": "+49 15575 151122", "date_of_birth": "1990-02-14",
+         "language": "en"},
+    )  # fmt: skip
+    leon.refresh_from_db()
+    assert leon.phone == "+4915575151122"
