@@ -253,8 +253,53 @@ def test_the_detail_page_shows_who_did_what_and_why(client, staff, appointment):
 
     assert "booked" in page
     assert appointment.patient.user.email in page
-    assert "cancelled by clinic: Doctor ill" in page
+    assert "cancelled by the clinic: Doctor ill" in page
     assert "desk@example.com" in page
+
+
+def test_the_history_speaks_the_pages_language_and_keeps_what_was_typed(client, staff, appointment):
+    from appointments.services import reschedule_appointment
+
+    reschedule_appointment(
+        appointment=appointment,
+        starts_at=appointment.starts_at + dt.timedelta(days=1),
+        rescheduled_by=staff,
+        by_clinic=True,
+    )
+    appointment.refresh_from_db()
+    cancel_appointment(
+        appointment=appointment, cancelled_by=staff, reason="Ärztin krank", by_clinic=True
+    )
+
+    page = client.get(detail_url(appointment), HTTP_ACCEPT_LANGUAGE="de").text
+
+    history = page.split('id="history-heading"')[1].split("</table>")[0]
+    assert "gebucht" in history
+    assert "von der Praxis verschoben von 09.03.2026 10:00 CET auf 10.03.2026 10:00 CET" in history
+    assert "von der Praxis abgesagt: Ärztin krank" in history
+    assert "booked" not in history
+    assert "rescheduled" not in history
+    # The record itself stays as written.
+    assert appointment.history.first().history_change_reason == "cancelled by clinic: Ärztin krank"
+
+
+@pytest.mark.parametrize(
+    ("reason", "shown"),
+    [
+        ("booked", "booked"),
+        ("cancelled by patient", "cancelled by the patient"),
+        ("marked no-show", "marked as not attended"),
+        (
+            "rescheduled from 2026-03-09 10:00 CET to 2026-03-10 11:30 CET: asked to",
+            "moved from 09/03/2026 10:00 CET to 10/03/2026 11:30 CET: asked to",
+        ),
+        ("something the services never wrote", "something the services never wrote"),
+    ],
+)
+def test_each_kind_of_change_is_described(reason, shown):
+    from appointments.templatetags.audit_trail import change_description
+
+    assert change_description(reason) == shown
 
 
 def test_the_detail_page_shows_the_emails_to_the_patient(client, staff, appointment):
@@ -335,7 +380,7 @@ def test_marking_a_started_appointment_completed(client, staff, appointment, fro
 
     assert response.status_code == 303
     assert status_of(appointment) == Status.COMPLETED
-    assert "marked completed" in client.get(detail_url(appointment)).text
+    assert "marked as attended" in client.get(detail_url(appointment)).text
 
 
 def test_marking_a_cancelled_appointment_is_refused_with_a_message(
