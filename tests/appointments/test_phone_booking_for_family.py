@@ -283,6 +283,14 @@ def test_the_calendar_and_the_today_view_name_the_child(client, staff, anna, leo
         assert page.count("Leon Wolf") >= 2  # the parent's own visit too
 
 
+def test_moving_a_childs_appointment_says_it_is_the_childs(client, staff, anna, leon, mia):
+    appointment = book(leon, anna, local(anna.clinic, 2026, 3, 9, 10), dependant=mia)
+
+    page = client.get(reverse("staff_appointments:reschedule", args=[appointment.pk])).text
+
+    assert "Move Mia Wolf (child of Leon Wolf)'s appointment" in page
+
+
 def test_the_calendar_names_family_members_without_a_query_each(client, staff, anna, leon, mia):
     tom = make_dependant(leon, "Tom Wolf")
     book(leon, anna, local(anna.clinic, 2026, 3, 9, 10), dependant=mia)
