@@ -429,7 +429,7 @@ def test_the_details_show_everything_about_the_appointment(client, appointment):
     assert ">Booked</span>" in page
     assert "Sore throat" in page
     assert f'href="{reverse("appointments:reschedule", args=[appointment.pk])}"' in page
-    assert f'href="{reverse("appointments:cancel", args=[appointment.pk])}"' in page
+    assert f'href="{reverse("appointments:cancel", args=[appointment.pk])}#confirm-cancel"' in page
     assert f'href="{reverse("appointments:ics", args=[appointment.pk])}"' in page
 
 
