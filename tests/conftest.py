@@ -60,6 +60,19 @@ def no_language_left_active() -> Iterator[None]:
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def no_shell_left_from_another_test() -> Iterator[None]:
+    """What each process keeps of the page shell (clinic/templatetags/memo.py) and the
+    clinics' names (scheduling/context_processors.py) is made again for each test: a
+    test's clinics are rolled back without the signals that would drop them."""
+    from clinic.templatetags.memo import forget_all
+    from scheduling.context_processors import forget_clinic_names
+
+    forget_all()
+    forget_clinic_names()
+    yield
+
+
 @pytest.fixture
 def frozen_now():
     with time_machine.travel(FROZEN_NOW, tick=False) as traveller:
