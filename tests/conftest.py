@@ -61,7 +61,7 @@ def no_language_left_active() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-def no_shell_left_from_another_test() -> Iterator[None]:
+def no_shell_left_from_another_test() -> None:
     """What each process keeps of the page shell (clinic/templatetags/memo.py) and the
     clinics' names (scheduling/context_processors.py) is made again for each test: a
     test's clinics are rolled back without the signals that would drop them."""
@@ -70,7 +70,6 @@ def no_shell_left_from_another_test() -> Iterator[None]:
 
     forget_all()
     forget_clinic_names()
-    yield
 
 
 @pytest.fixture
