@@ -51,7 +51,7 @@ from clinic.htmx import HtmxHttpRequest, wants_fragment
 from clinic.local_time import local_format
 from scheduling import selectors as scheduling_selectors
 from scheduling.forms import search_form
-from scheduling.models import AppointmentType, Clinic, Doctor
+from scheduling.models import AppointmentType, Doctor
 
 # Monday 9 March 2026, 10:00 CET; Montag, 9. März 2026, 10:00 CET (clinic/formats).
 LOCAL_TIME_FORMAT = "WEEKDAY_DATETIME_ZONE_FORMAT"
@@ -83,7 +83,7 @@ def doctor_list(request: HtmxHttpRequest) -> HttpResponse:
     page_query = urlencode(
         {key: str(value) for key, value in request.GET.items() if key != "page" and value}
     )
-    clinics = list(Clinic.objects.all())
+    clinics = scheduling_selectors.clinics()
     searched = bool(name or specialty or clinic_slug or language)
     # Where to look for a doctor with nothing free in those days.
     later = timezone.now().date() + dt.timedelta(days=NEXT_FREE_DAYS)
@@ -119,7 +119,7 @@ def doctor_list(request: HtmxHttpRequest) -> HttpResponse:
 def search(request: HtmxHttpRequest) -> HttpResponse:
     """The soonest free times across doctors, or those from a chosen date: a GET form
     that works without JavaScript; with htmx a change swaps only the results."""
-    clinics = list(Clinic.objects.all())
+    clinics = scheduling_selectors.clinics()
     form = search_form(request.GET, clinics=clinics)
     found: list[free_time_search.FoundTime] = []
     status = 200

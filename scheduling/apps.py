@@ -8,8 +8,11 @@ class SchedulingConfig(AppConfig):
     verbose_name = _("Scheduling")
 
     def ready(self) -> None:
-        from scheduling.context_processors import forget_clinic_names
-        from scheduling.models import Clinic
+        from scheduling.models import AppointmentType, Clinic, Doctor
+        from scheduling.selectors import forget_catalogue
 
-        post_save.connect(forget_clinic_names, sender=Clinic, dispatch_uid="clinic-names")
-        post_delete.connect(forget_clinic_names, sender=Clinic, dispatch_uid="clinic-names")
+        # What each process keeps of the catalogue (selectors.catalogue) is read again
+        # after any change to what it holds.
+        for model in (Clinic, Doctor, AppointmentType):
+            for signal in (post_save, post_delete):
+                signal.connect(forget_catalogue, sender=model, dispatch_uid=f"catalogue-{model}")

@@ -63,13 +63,13 @@ def no_language_left_active() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 def no_shell_left_from_another_test() -> None:
     """What each process keeps of the page shell (clinic/templatetags/memo.py) and the
-    clinics' names (scheduling/context_processors.py) is made again for each test: a
-    test's clinics are rolled back without the signals that would drop them."""
+    catalogue (scheduling/selectors.py) is made again for each test: a test's clinics
+    and doctors are rolled back without the signals that would drop them."""
     from clinic.templatetags.memo import forget_all
-    from scheduling.context_processors import forget_clinic_names
+    from scheduling.selectors import forget_catalogue
 
     forget_all()
-    forget_clinic_names()
+    forget_catalogue()
 
 
 @pytest.fixture
