@@ -46,11 +46,12 @@ from appointments.forms import (
 from appointments.models import Appointment
 from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
 from clinic.errors import DomainError
+from clinic.fragments import fingerprint, row_facts
 from clinic.htmx import HtmxHttpRequest, wants_fragment
 from clinic.local_time import local_format
 from scheduling import selectors as scheduling_selectors
 from scheduling.forms import search_form
-from scheduling.models import AppointmentType, Clinic, Doctor
+from scheduling.models import AppointmentType, Doctor
 
 # Monday 9 March 2026, 10:00 CET; Montag, 9. März 2026, 10:00 CET (clinic/formats).
 LOCAL_TIME_FORMAT = "WEEKDAY_DATETIME_ZONE_FORMAT"
@@ -78,26 +79,37 @@ def doctor_list(request: HtmxHttpRequest) -> HttpResponse:
     template_name = "appointments/doctor_list.html"
     if wants_fragment(request):
         template_name += "#results"
+    results = [(doctor, next_free[doctor.pk]) for doctor in page]
+    page_query = urlencode(
+        {key: str(value) for key, value in request.GET.items() if key != "page" and value}
+    )
+    clinics = scheduling_selectors.clinics()
+    searched = bool(name or specialty or clinic_slug or language)
+    # Where to look for a doctor with nothing free in those days.
+    later = timezone.now().date() + dt.timedelta(days=NEXT_FREE_DAYS)
     response = render(
         request,
         template_name,
         {
-            "results": [(doctor, next_free[doctor.pk]) for doctor in page],
-            "page": page,
-            "page_query": urlencode(
-                {key: str(value) for key, value in request.GET.items() if key != "page" and value}
+            "results": results,
+            # Everything the results show (clinic/fragments.py).
+            "results_key": fingerprint(
+                [(doctor_facts(doctor), slot and slot.start) for doctor, slot in results],
+                (page.number, page.paginator.num_pages, page.paginator.count, page_query),
+                (len(clinics) > 1, searched, NEXT_FREE_DAYS, later, bool(request.htmx)),
             ),
-            "clinics": list(Clinic.objects.all()),
+            "page": page,
+            "page_query": page_query,
+            "clinics": clinics,
             "specialties": scheduling_selectors.specialties(),
             "languages": scheduling_selectors.spoken_languages(),
             "q": name,
             "specialty": specialty,
             "language": language,
             "clinic_slug": clinic_slug,
-            "searched": bool(name or specialty or clinic_slug or language),
+            "searched": searched,
             "days": NEXT_FREE_DAYS,
-            # Where to look for a doctor with nothing free in those days.
-            "later": timezone.now().date() + dt.timedelta(days=NEXT_FREE_DAYS),
+            "later": later,
         },
     )
     patch_vary_headers(response, ["HX-Request"])
@@ -107,7 +119,7 @@ def doctor_list(request: HtmxHttpRequest) -> HttpResponse:
 def search(request: HtmxHttpRequest) -> HttpResponse:
     """The soonest free times across doctors, or those from a chosen date: a GET form
     that works without JavaScript; with htmx a change swaps only the results."""
-    clinics = list(Clinic.objects.all())
+    clinics = scheduling_selectors.clinics()
     form = search_form(request.GET, clinics=clinics)
     found: list[free_time_search.FoundTime] = []
     status = 200
@@ -129,18 +141,29 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     template_name = "appointments/search.html"
     if wants_fragment(request):
         template_name += "#search-results"
+    results = [(each, booking_url(each.doctor, each.appointment_type)) for each in page]
+    page_query = urlencode(
+        {key: str(value) for key, value in request.GET.items() if key != "page" and value}
+    )
     response = render(
         request,
         template_name,
         {
             "form": form,
             "page": page,
-            "results": [(each, booking_url(each.doctor, each.appointment_type)) for each in page],
+            "results": results,
+            # Everything the results show (clinic/fragments.py).
+            "results_key": fingerprint(
+                [
+                    (doctor_facts(each.doctor), row_facts(each.appointment_type), each.start, url)
+                    for each, url in results
+                ],
+                (page.number, page.paginator.num_pages, page.paginator.count, page_query),
+                (len(clinics) > 1, SEARCH_RESULTS, bool(form.errors)),
+            ),
             "several_clinics": len(clinics) > 1,
             "search_results": SEARCH_RESULTS,
-            "page_query": urlencode(
-                {key: str(value) for key, value in request.GET.items() if key != "page" and value}
-            ),
+            "page_query": page_query,
         },
         status=status,
     )
@@ -180,6 +203,16 @@ def doctor_detail(request: HtmxHttpRequest, doctor_id: int) -> HttpResponse:
     )
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def doctor_facts(doctor: Doctor) -> tuple[object, ...]:
+    """What a list may show of a doctor: their row (but the availability version, which
+    the times shown stand for), their clinic's and their active types'."""
+    return (
+        row_facts(doctor, exclude=("availability_version",)),
+        row_facts(doctor.clinic),
+        tuple(row_facts(kind) for kind in scheduling_selectors.active_types(doctor)),
+    )
 
 
 def query_url(name: str, *args: object, **query: object) -> str:

@@ -152,7 +152,7 @@ class SearchForm(forms.Form):
 
 def search_form(data: Any = None, *, clinics: Sequence[Clinic] | None = None) -> SearchForm:
     """The search form with the active doctors' specialties, languages and types."""
-    clinics = list(Clinic.objects.all()) if clinics is None else clinics
+    clinics = selectors.clinics() if clinics is None else clinics
     return SearchForm(
         data or None,
         specialties=selectors.specialties(),

@@ -5,8 +5,10 @@ What is free (hours minus bookings) is the appointments app's business
 """
 
 import datetime as dt
+import time
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import TypeGuard
 from zoneinfo import ZoneInfo
 
@@ -197,53 +199,97 @@ def find_doctors(
     return doctors.order_by("sort_name", "pk")
 
 
-def spoken_languages() -> list[tuple[str, Promise | str]]:
-    """(code, name) of the languages active doctors speak, by name, for the search form."""
+# --- What the search forms offer: the catalogue ---------------------------------------------
+
+# Every search form and list offers the clinics, specialties, spoken languages and type
+# names of the active doctors, and they change when a clinic or a doctor is added or
+# edited, a few times a year: each process keeps what it read for this long. A change
+# shows at once in the process that saved it (the signals in apps.py drop the copy) and
+# within this long in the others. The doctors and times a search finds are never read
+# from this copy.
+CATALOGUE_SECONDS = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Catalogue:
+    clinics: tuple[Clinic, ...]
+    specialty_counts: tuple[tuple[str, int], ...]
+    language_codes: frozenset[str]
+    type_names: tuple[str, ...]
+
+
+_catalogue: tuple[float, Catalogue] | None = None
+
+
+def catalogue() -> Catalogue:
+    """The clinics (by pk) and what the active doctors offer, read at most every
+    ``CATALOGUE_SECONDS`` by each process (four queries)."""
+    global _catalogue
+    now = time.monotonic()
+    if _catalogue is None or _catalogue[0] <= now:
+        _catalogue = (now + CATALOGUE_SECONDS, _read_catalogue())
+    return _catalogue[1]
+
+
+def forget_catalogue(**_: object) -> None:
+    global _catalogue
+    _catalogue = None
+
+
+def _read_catalogue() -> Catalogue:
+    active = Doctor.objects.filter(is_active=True)
     codes: set[str] = set()
     # order_by() without fields: the model's ordering would join DISTINCT and make it one
     # row per doctor (10,000 rows with 200 clinics of 50), not one per set of languages.
     for value in (
-        Doctor.objects.filter(is_active=True)
-        .exclude(languages="")
-        .order_by()
-        .values_list("languages", flat=True)
-        .distinct()
+        active.exclude(languages="").order_by().values_list("languages", flat=True).distinct()
     ):
         codes.update(parse_languages(value))
-    return sorted(((code, language_name(code)) for code in codes), key=lambda pair: str(pair[1]))
+    type_names = (
+        AppointmentType.objects.filter(is_active=True, doctor__is_active=True)
+        .order_by()  # as above: one row per name, not per type
+        .values_list("name", flat=True)
+        .distinct()
+    )
+    return Catalogue(
+        clinics=tuple(Clinic.objects.order_by("pk")),
+        specialty_counts=tuple(
+            active.exclude(specialty="")
+            .values_list("specialty")
+            .annotate(count=Count("pk"))
+            .order_by("specialty")
+        ),
+        language_codes=frozenset(codes),
+        type_names=tuple(sorted(set(type_names), key=str.casefold)),
+    )
+
+
+def clinics() -> list[Clinic]:
+    """Every clinic, by pk, from the catalogue."""
+    return list(catalogue().clinics)
+
+
+def clinic_names() -> list[str]:
+    return [clinic.name for clinic in catalogue().clinics]
+
+
+def spoken_languages() -> list[tuple[str, Promise | str]]:
+    """(code, name) of the languages active doctors speak, by name in the active
+    language, for the search form."""
+    named = ((code, language_name(code)) for code in catalogue().language_codes)
+    return sorted(named, key=lambda pair: str(pair[1]))
 
 
 def specialty_counts() -> list[tuple[str, int]]:
     """(specialty, number of active doctors) of each specialty, by name."""
-    counts: list[tuple[str, int]] = list(
-        Doctor.objects.filter(is_active=True)
-        .exclude(specialty="")
-        .values_list("specialty")
-        .annotate(count=Count("pk"))
-        .order_by("specialty")
-    )
-    return counts
+    return list(catalogue().specialty_counts)
 
 
 def specialties() -> list[str]:
     """The specialties of active doctors, for the search form."""
-    return list(
-        Doctor.objects.filter(is_active=True)
-        .exclude(specialty="")
-        .order_by("specialty")
-        .values_list("specialty", flat=True)
-        .distinct()
-    )
+    return [name for name, _count in catalogue().specialty_counts]
 
 
 def appointment_type_names() -> list[str]:
     """The names of the active types of active doctors, for the search form."""
-    return sorted(
-        set(
-            AppointmentType.objects.filter(is_active=True, doctor__is_active=True)
-            .order_by()  # as above: one row per name, not per type
-            .values_list("name", flat=True)
-            .distinct()
-        ),
-        key=str.casefold,
-    )
+    return list(catalogue().type_names)

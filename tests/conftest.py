@@ -60,6 +60,18 @@ def no_language_left_active() -> Iterator[None]:
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def no_shell_left_from_another_test() -> None:
+    """What each process keeps of the page shell (clinic/templatetags/memo.py) and the
+    catalogue (scheduling/selectors.py) is made again for each test: a test's clinics
+    and doctors are rolled back without the signals that would drop them."""
+    from clinic.templatetags.memo import forget_all
+    from scheduling.selectors import forget_catalogue
+
+    forget_all()
+    forget_catalogue()
+
+
 @pytest.fixture
 def frozen_now():
     with time_machine.travel(FROZEN_NOW, tick=False) as traveller:

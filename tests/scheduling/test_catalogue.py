@@ -1,0 +1,55 @@
+"""What the search forms offer, kept by each process (scheduling/selectors.py catalogue):
+read once, read again after any change to a clinic, doctor or type in this process, and
+after ``CATALOGUE_SECONDS`` whatever happened in others."""
+
+import time
+
+import pytest
+from django.test import Client
+
+from scheduling import selectors
+from scheduling.models import Doctor
+from tests.factories import make_clinic, make_doctor, make_type
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_catalogue_is_read_once_while_it_is_fresh(django_assert_num_queries):
+    make_doctor(make_clinic(), specialty="Dermatology")
+    assert selectors.specialties() == ["Dermatology"]
+    with django_assert_num_queries(0):
+        assert selectors.specialties() == ["Dermatology"]
+        assert selectors.appointment_type_names() == ["Consultation"]
+        assert len(selectors.clinics()) == 1
+
+
+def test_a_new_specialty_is_offered_by_the_next_page_of_the_process_that_saved_it():
+    clinic = make_clinic()
+    make_doctor(clinic, specialty="Dermatology")
+    client = Client()
+    assert "Cardiology" not in client.get("/doctors/").text
+    make_doctor(clinic, specialty="Cardiology")
+    assert "<option>Cardiology</option>" in client.get("/doctors/").text
+
+
+def test_a_new_type_name_and_a_renamed_clinic_are_seen_at_once_too():
+    clinic = make_clinic(name="Praxis Mitte")
+    doctor = make_doctor(clinic)
+    assert selectors.appointment_type_names() == ["Consultation"]
+    make_type(doctor, 15, "Vaccination")
+    assert selectors.appointment_type_names() == ["Consultation", "Vaccination"]
+    clinic.name = "Praxis am Park"
+    clinic.save()
+    assert selectors.clinic_names() == ["Praxis am Park"]
+
+
+def test_a_change_no_signal_told_of_is_seen_once_the_copy_is_too_old(monkeypatch):
+    clinic = make_clinic()
+    make_doctor(clinic, specialty="Dermatology")
+    assert selectors.specialties() == ["Dermatology"]
+    # As another process would save it: this process hears nothing.
+    Doctor.objects.filter(clinic=clinic).update(specialty="Neurology")
+    assert selectors.specialties() == ["Dermatology"]
+    now = time.monotonic()
+    monkeypatch.setattr(time, "monotonic", lambda: now + selectors.CATALOGUE_SECONDS + 1)
+    assert selectors.specialties() == ["Neurology"]
