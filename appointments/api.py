@@ -481,6 +481,11 @@ class AppointmentList(generics.ListAPIView[Appointment]):
         form = BookingSerializer(data=request.data)
         form.is_valid(raise_exception=True)
         data = form.validated_data
+        if not user.is_staff:
+            # Every active doctor is a patient's to book, so telling them a time is
+            # taken tells them nothing the free times do not; staff see only their
+            # clinics' doctors, and go the whole way.
+            services.refuse_a_taken_start(doctor_id=data["doctor"], starts_at=data["start"])
         patient = _booking_patient(user, data.get("patient"))
         dependant = _booking_dependant(patient, data.get("for"))
         try:

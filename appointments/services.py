@@ -452,6 +452,20 @@ def _same_booking_or_raise(
     return earlier
 
 
+def refuse_a_taken_start(*, doctor_id: int, starts_at: dt.datetime) -> None:
+    """``SlotUnavailable`` when an active appointment of the doctor covers ``starts_at``
+    itself, asked with the ids alone (one indexed query; no patient, doctor or type read,
+    no lock, no savepoint) — a booking of any length starting then would overlap it. For
+    the many who ask for one time at once (the API calls it first): all but the first
+    are refused at a fraction of a full booking's cost. It only ever refuses; whatever it
+    lets through, ``book_appointment`` checks in full, under the locks."""
+    taken = Appointment.objects.active().filter(
+        doctor_id=doctor_id, starts_at__lte=starts_at, ends_at__gt=starts_at
+    )
+    if taken.exists():
+        raise SlotUnavailable()
+
+
 def _refuse_a_taken_slot(
     *, doctor: Doctor, appointment_type: AppointmentType, starts_at: dt.datetime
 ) -> None:

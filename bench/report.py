@@ -129,7 +129,12 @@ def verdicts(result: Mapping[str, Any]) -> list[dict[str, Any]]:
                 "target": f"{contention['attempts']} attempts at one slot: exactly one booking, "
                 f"the rest 409, no 5xx, p95 ≤ {CONTENTION_P95_MS:g} ms",
                 "reached": f"{contention['booked']} booked, {contention['conflicts']} x 409, "
-                f"{contention['other']} other, p95 {p95} ms",
+                f"{contention['other']} other, p95 {p95} ms"
+                + (
+                    f" (the bare view, as many at once: p95 {bare['p95_ms']} ms)"
+                    if (bare := contention.get("bare_latency"))
+                    else ""
+                ),
                 "met": contention["booked"] == 1
                 and contention["conflicts"] == contention["attempts"] - 1
                 and p95 is not None
@@ -217,6 +222,13 @@ def markdown(result: Mapping[str, Any]) -> str:
             f"p95 {_format(latency['p95_ms'], '.1f')} ms, "
             f"max {_format(latency['max_ms'], '.1f')} ms",
         ]
+        if bare := contention.get("bare_latency"):
+            lines.append(
+                f"- the control, {contention['attempts']} requests at once for the bare view "
+                f"(`/healthz`): p50 {_format(bare['p50_ms'], '.1f')} ms, "
+                f"p95 {_format(bare['p95_ms'], '.1f')} ms, max {_format(bare['max_ms'], '.1f')} ms"
+                " (the floor: no answer of this server comes sooner under such a burst)"
+            )
     if (overlaps := result.get("overlaps")) is not None:
         lines += [
             "",

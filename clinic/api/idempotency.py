@@ -100,18 +100,19 @@ def run_idempotently(
         if response.status_code >= 500:
             return response  # not stored: a retry runs again
         try:
-            with transaction.atomic():
-                IdempotencyKey.objects.create(
-                    user_id=user_id,
-                    key=key,
-                    fingerprint=fingerprint,
-                    response_status=response.status_code,
-                    response_body=_body_text(response),
-                    response_headers={
-                        name: response[name] for name in STORED_HEADERS if response.has_header(name)
-                    },
-                    expires_at=now + dt.timedelta(hours=settings.IDEMPOTENCY_KEY_LIFETIME_HOURS),
-                )
+            # No savepoint of its own: a failure here ends the whole transaction
+            # (the raise below), so nothing would be kept to roll back to.
+            IdempotencyKey.objects.create(
+                user_id=user_id,
+                key=key,
+                fingerprint=fingerprint,
+                response_status=response.status_code,
+                response_body=_body_text(response),
+                response_headers={
+                    name: response[name] for name in STORED_HEADERS if response.has_header(name)
+                },
+                expires_at=now + dt.timedelta(hours=settings.IDEMPOTENCY_KEY_LIFETIME_HOURS),
+            )
         except IntegrityError as error:
             # Another request with this key committed first (the lock makes this all
             # but impossible): undo this one's write and let the client retry.

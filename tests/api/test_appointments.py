@@ -10,6 +10,8 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from appointments.models import Appointment
 from tests.api.helpers import (
@@ -145,6 +147,49 @@ def test_booking_a_taken_time_is_a_409(api, doctor):
 
     assert_problem(post_booking(api, **booking(doctor)), 409, "slot_unavailable")
     assert Appointment.objects.count() == 1
+
+
+def test_a_taken_time_is_refused_before_the_patient_the_doctor_and_the_type_are_read(api, doctor):
+    # The many who ask for one time at once: each refusal is one indexed question
+    # (besides the token's and the Idempotency-Key's own), not a booking's whole way.
+    book(make_patient(), doctor, local(doctor.clinic, 2026, 3, 9, 10))
+    body = booking(doctor)
+
+    with CaptureQueriesContext(connection) as captured:
+        assert_problem(post_booking(api, **body), 409, "slot_unavailable")
+
+    # The token, the key's lock, the stored key, the one question, the stored refusal.
+    reads_and_writes = [
+        query["sql"]
+        for query in captured.captured_queries
+        if "cache_entries" not in query["sql"]  # the throttle's, in the tests' cache
+        and not query["sql"].startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))
+    ]
+    assert len(reads_and_writes) <= 5, reads_and_writes
+    assert not [
+        sql for sql in reads_and_writes if "accounts_patient" in sql or "scheduling_" in sql
+    ]
+
+
+def test_a_time_inside_a_taken_appointment_is_refused_at_once_too(api, doctor):
+    book(make_patient(), doctor, local(doctor.clinic, 2026, 3, 9, 10))  # 10:00-10:30
+
+    response = post_booking(api, **booking(doctor, "2026-03-09T10:15:00+01:00"))
+
+    assert_problem(response, 409, "slot_unavailable")
+
+
+def test_staff_naming_another_clinics_taken_time_are_told_no_such_doctor_not_taken(doctor):
+    # The early refusal is for patients, to whom every doctor is open: staff see only
+    # their clinics' doctors, so a 409 would tell them of another clinic's calendar.
+    elsewhere = make_doctor(make_clinic())
+    book(make_patient(), elsewhere, local(elsewhere.clinic, 2026, 3, 9, 10))
+    staff = client_for(make_staff(clinics=(doctor.clinic,)))
+
+    response = post_booking(staff, **booking(elsewhere, patient=make_patient().pk))
+
+    assert response.status_code == 400, response.content
+    assert "doctor" in str(response.json())
 
 
 def test_booking_without_the_clinics_notice_is_refused(api, doctor):

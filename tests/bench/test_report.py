@@ -138,3 +138,13 @@ def test_it_writes_markdown_and_json(tmp_path: Path) -> None:
     data = json.loads(json_path.read_text())
     assert data["contention"]["booked"] == 1
     assert {v["target"] for v in data["verdicts"]} >= {"seed mix at 50 req/s: no errors"}
+
+
+def test_the_contention_names_the_bare_views_own_burst_beside_it(tmp_path: Path) -> None:
+    run = result()
+    run["contention"]["bare_latency"] = report.latency_summary([40.0, 80.0])  # type: ignore[index]
+    markdown_path, _json_path = report.write(run, tmp_path)
+    text = markdown_path.read_text()
+    assert "200 requests at once for the bare view (`/healthz`): p50 60.0 ms" in text
+    verdict = next(v for v in report.verdicts(run) if "attempts" in v["target"])
+    assert "the bare view, as many at once: p95" in verdict["reached"]
