@@ -25,6 +25,11 @@ from tests.factories import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+# "Nothing more loads" can take longer than a step's 10 s when the whole suite shares
+# two cores (the admin's pages load a dozen scripts each): a page that never goes quiet
+# still fails, after this.
+IDLE_TIMEOUT_MS = 30_000
+
 # Runs in every page before its own scripts (Playwright injects it, past the CSP).
 RECORD_VIOLATIONS = """
 window.cspViolations = [];
@@ -54,7 +59,7 @@ class Violations:
         assert "script-src 'self'" in response.headers["content-security-policy"]
         if ready:
             ready(self.page)
-        self.page.wait_for_load_state("networkidle")
+        self.page.wait_for_load_state("networkidle", timeout=IDLE_TIMEOUT_MS)
         self.collect()
 
     def collect(self) -> None:
@@ -113,7 +118,7 @@ def test_public_and_patient_pages_have_no_csp_violation(page: Page, practice, si
     violations.visit(f"/doctors/{doctor.pk}/")
     # An htmx swap: the next week's times.
     page.get_by_role("link", name="Next week").first.click()
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("networkidle", timeout=IDLE_TIMEOUT_MS)
     violations.collect()
     violations.visit("/appointments/")
     violations.visit(f"/appointments/{appointment.pk}/")
@@ -163,7 +168,7 @@ def test_staff_pages_and_the_first_sign_in_have_no_csp_violation(page: Page, pra
     page.get_by_label("Password").fill("staff-password")
     page.get_by_role("button", name="Continue").click()
     expect(page.get_by_role("heading", name="Set up your authenticator app")).to_be_visible()
-    page.wait_for_load_state("networkidle")
+    page.wait_for_load_state("networkidle", timeout=IDLE_TIMEOUT_MS)
     violations.collect()
 
     assert violations.found == []
