@@ -381,6 +381,14 @@ else:
         "LOCATION": "fragments",
         "OPTIONS": {"MAX_ENTRIES": 2_000},
     }
+# Rendered fragments that name someone (My appointments: the people a patient books
+# for), keyed, as those above, by every value they show: in each process's memory only,
+# Redis or not, so no name leaves the process that read it from the database.
+CACHES["process"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "process",
+    "OPTIONS": {"MAX_ENTRIES": 2_000},
+}
 
 # django-q2: the ORM broker by default, so a queued task commits with the booking that
 # queued it; Redis when REDIS_URL is set. docs/operations.md explains each number.
