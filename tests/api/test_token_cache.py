@@ -315,3 +315,21 @@ def test_control_without_the_markers_a_revoked_token_would_still_work(monkeypatc
     revoke_token(record_of(token))
 
     assert client.get(APPOINTMENTS).status_code == 200
+
+
+def test_the_marker_after_the_commit_ends_a_copy_made_while_the_change_was_open(
+    django_capture_on_commit_callbacks,
+):
+    user = make_patient().user
+    token = token_for(user)
+    record = ApiToken.objects.select_related("user").get(digest=token_digest(token))
+
+    with django_capture_on_commit_callbacks(execute=True):
+        revoke_token(record)
+        # A long transaction: the marker written before it has expired, and a request
+        # that read the rows before the commit writes its copy.
+        cache.delete(_cache_key(token_digest(token)))
+        keep_token(record, read_at=time.monotonic())
+        assert isinstance(kept_entry(token), dict)
+
+    assert kept_entry(token) == ENDED
