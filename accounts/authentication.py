@@ -86,5 +86,6 @@ def _auth_hash_is_current(record: ApiToken) -> bool:
         for fallback in user.get_session_auth_fallback_hash()
     ):
         ApiToken.objects.filter(pk=record.pk).update(auth_hash=current)
+        record.auth_hash = current  # and so in the copy kept for the next requests
         return True
     return False

@@ -333,3 +333,30 @@ def test_the_marker_after_the_commit_ends_a_copy_made_while_the_change_was_open(
         assert isinstance(kept_entry(token), dict)
 
     assert kept_entry(token) == ENDED
+
+
+def test_on_redis_a_revoked_token_ends_at_once_and_a_racing_copy_cannot_replace_it(
+    settings, redis_url
+):
+    # As with REDIS_URL (clinic/settings.py): the default cache in Redis, under a prefix.
+    settings.CACHES = settings.CACHES | {
+        "default": {
+            "BACKEND": "clinic.cache.RedisCache",
+            "LOCATION": redis_url,
+            "KEY_PREFIX": f"token-cache-test-{time.time_ns()}",
+        }
+    }
+    user = make_patient().user
+    token = token_for(user)
+    client = bearer(token)
+    assert client.get(APPOINTMENTS).status_code == 200
+    _response, queries = queries_of(lambda: client.get(APPOINTMENTS))
+    assert token_rows_read(queries) == []
+    read_at = time.monotonic()
+    record = ApiToken.objects.select_related("user").get(digest=token_digest(token))
+
+    revoke_token(record)
+    keep_token(record, read_at=read_at)
+
+    assert kept_entry(token) == ENDED
+    assert_problem(client.get(APPOINTMENTS), 401, "invalid_token")
