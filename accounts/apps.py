@@ -10,16 +10,30 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
-        from django.db.models.signals import pre_delete
+        from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
 
         # Registers the bearer scheme with drf-spectacular.
-        from accounts import schema  # noqa: F401
-        from accounts.models import User
+        from accounts import (
+            api_tokens,
+            schema,  # noqa: F401
+        )
+        from accounts.models import ApiToken, User
         from accounts.protection import refuse_deleting_actors
         from accounts.sessions import stamp_sign_in
 
         user_logged_in.connect(stamp_sign_in, dispatch_uid="accounts.stamp_sign_in")
         pre_delete.connect(refuse_deleting_actors, sender=User, dispatch_uid="accounts.actors")
+        # The shared cache's copies of API tokens end with the tokens (accounts/api_tokens.py):
+        # a token deleted (itself, with its authenticator or its user) or a user's password or
+        # flags changed anywhere, the admin included. A queryset's update() sends no signal:
+        # the services that use one mark the tokens themselves.
+        for signal, receiver, sender in (
+            (pre_save, api_tokens.end_tokens_before_user_change, User),
+            (post_save, api_tokens.end_tokens_after_user_change, User),
+            (pre_delete, api_tokens.end_token_before_delete, ApiToken),
+            (post_delete, api_tokens.end_token_after_delete, ApiToken),
+        ):
+            signal.connect(receiver, sender=sender, dispatch_uid=f"accounts.{receiver.__name__}")
 
 
 class OtpEmailConfig(AppConfig):

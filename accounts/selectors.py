@@ -19,7 +19,9 @@ def confirmed_authenticator(user: User) -> Authenticator | None:
 
 def patient_of(user: User) -> Patient:
     """The patient profile of ``user``, made on first use (after the first sign-in)."""
-    patient, _created = Patient.objects.get_or_create(user=user)
+    # With its user (the same row as ``user``, read with the profile): the API's
+    # ``request.user`` may hold only its id and flags (accounts/api_tokens.py).
+    patient, _created = Patient.objects.select_related("user").get_or_create(user=user)
     return patient
 
 

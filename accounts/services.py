@@ -40,6 +40,7 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from accounts import languages, phones, selectors
+from accounts.api_tokens import ending_cached_tokens
 from accounts.attempts import Attempts
 from accounts.models import ApiToken, Dependant, Patient, SignInCode, User
 from clinic import rate_limits
@@ -312,15 +313,19 @@ def remove_dependant(*, dependant: Dependant) -> None:
 def sign_out_everywhere(*, user: User) -> None:
     """End every session and every API token of ``user`` (a lost phone, a shared computer
     left signed in): they all carry the user's session auth hash, which this changes."""
-    User.objects.filter(pk=user.pk).update(sign_out_epoch=F("sign_out_epoch") + 1)
-    user.refresh_from_db(fields=["sign_out_epoch"])
-    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    with ending_cached_tokens(user_id=user.pk):
+        User.objects.filter(pk=user.pk).update(sign_out_epoch=F("sign_out_epoch") + 1)
+        user.refresh_from_db(fields=["sign_out_epoch"])
+        ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
+            revoked_at=timezone.now()
+        )
 
 
 def deactivate_user(*, user: User) -> None:
     """End ``user``'s access and keep the account (and with it who did what): no sign-in,
     no session, no API token works any more."""
-    User.objects.filter(pk=user.pk).update(is_active=False)
+    with ending_cached_tokens(user_id=user.pk):
+        User.objects.filter(pk=user.pk).update(is_active=False)
     sign_out_everywhere(user=user)
 
 

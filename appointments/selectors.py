@@ -7,6 +7,7 @@ filled in), the check here mirrors the service's and the service stays the autho
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -22,17 +23,20 @@ from accounts.selectors import patient_of
 from appointments.exceptions import NotBookable
 from appointments.forms import BookingQueryForm
 from appointments.free_times import doctor_free_slots
-from appointments.models import Appointment, AppointmentQuerySet, Status
+from appointments.models import CANCELLED_STATUSES, Appointment, AppointmentQuerySet, Status
 from scheduling.models import AppointmentType, Clinic, Doctor
 from scheduling.selectors import local_day_bounds, staff_clinics
 
 # What every page and the API show of an appointment.
 SHOWN_WITH = ("dependant", "patient__user", "doctor__clinic", "appointment_type")
+SHOWN_WITH_THE_PATIENT = ("dependant", "doctor__clinic", "appointment_type")
 
 
 def appointments_of(patient: Patient) -> AppointmentQuerySet:
     """The patient's own appointments."""
-    return Appointment.objects.filter(patient=patient).select_related(*SHOWN_WITH)
+    # Through the profile's own manager, each row's ``patient`` is ``patient`` itself
+    # (Django's known related objects): not joined, built and decrypted again per row.
+    return patient.appointments.select_related(*SHOWN_WITH_THE_PATIENT)
 
 
 def appointments_for_staff(user: User | AnonymousUser) -> AppointmentQuerySet:
@@ -74,11 +78,72 @@ PAST_PER_PAGE = 20
 MAX_UPCOMING_SHOWN = 50
 
 
+class ListedName(NamedTuple):
+    name: str
+
+
+class ListedClinic(NamedTuple):
+    name: str
+    timezone: str
+
+
+class ListedPerson(NamedTuple):
+    full_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ListedAppointment:
+    """One row of My appointments: what the list shows of an appointment and no more,
+    read as plain values (no model instances, nothing decrypted), under the names the
+    templates use for an appointment."""
+
+    pk: int
+    starts_at: dt.datetime
+    status: str
+    doctor: ListedName
+    appointment_type: ListedName
+    clinic: ListedClinic
+    dependant: ListedPerson | None
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status in CANCELLED_STATUSES
+
+    def get_status_display(self) -> str:
+        return str(Status(self.status).label)
+
+
+# The columns of a ListedAppointment, in its order.
+LISTED_COLUMNS = (
+    "pk",
+    "starts_at",
+    "status",
+    "doctor__name",
+    "appointment_type__name",
+    "doctor__clinic__name",
+    "doctor__clinic__timezone",
+    "dependant__full_name",
+)
+
+
+def _listed(row: tuple[Any, ...]) -> ListedAppointment:
+    pk, starts_at, status, doctor, kind, clinic, zone, person = row
+    return ListedAppointment(
+        pk=pk,
+        starts_at=starts_at,
+        status=status,
+        doctor=ListedName(doctor),
+        appointment_type=ListedName(kind),
+        clinic=ListedClinic(clinic, zone),
+        dependant=None if person is None else ListedPerson(person),
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class PastPage:
     """One page of a patient's past and cancelled appointments, newest first."""
 
-    appointments: list[Appointment]
+    appointments: list[ListedAppointment]
     number: int
     has_next: bool
 
@@ -88,31 +153,35 @@ class PastPage:
 
 
 def patient_appointments(
-    patient: Patient, now: dt.datetime, *, page: object = None
-) -> tuple[list[Appointment], PastPage]:
-    """(upcoming, a page of the rest): booked ones still ahead, soonest first (at most
+    user: User, now: dt.datetime, *, page: object = None
+) -> tuple[list[ListedAppointment], PastPage]:
+    """The appointments of ``user``'s patient profile (none without one) as two lists,
+    (upcoming, a page of the rest): booked ones still ahead, soonest first (at most
     ``MAX_UPCOMING_SHOWN``); then past and cancelled ones, newest first, ``PAST_PER_PAGE``
     a page (``page``: the number asked for; anything but a whole number from 1 is the
     first). Two queries however many appointments there are: no count, one more row
     than a page says whether another follows."""
-    # The list shows neither the reasons (encrypted: decrypting them was most of the
-    # page's cost) nor the patient, whose row is not read again for every appointment.
-    mine = (
-        Appointment.objects.filter(patient=patient)
-        .select_related("dependant", "doctor__clinic", "appointment_type")
-        .defer("reason", "cancellation_reason", "dependant__date_of_birth")
-    )
-    upcoming = list(mine.upcoming(now).order_by("starts_at", "pk")[:MAX_UPCOMING_SHOWN])
+    # The list shows only these columns: read as values, they cost no model instances
+    # and decrypt nothing (the reasons are not shown), and they are all the rendered
+    # rows depend on (views.appointment_list keys the rendered list by them).
+    # By the user, joined to the profile: the profile's own row (and its encrypted
+    # columns) is not read.
+    mine = Appointment.objects.filter(patient__user=user)
+    upcoming = [
+        _listed(row)
+        for row in mine.upcoming(now)
+        .order_by("starts_at", "pk")
+        .values_list(*LISTED_COLUMNS)[:MAX_UPCOMING_SHOWN]
+    ]
     number = page_number(page)
     first = (number - 1) * PAST_PER_PAGE
     # exclude() with two conditions negates their conjunction: NOT (booked AND ahead).
-    rest = list(
-        mine.exclude(status=Status.BOOKED, starts_at__gt=now).order_by("-starts_at", "-pk")[
-            first : first + PAST_PER_PAGE + 1
-        ]
-    )
-    for appointment in (*upcoming, *rest):
-        appointment.patient = patient
+    rest = [
+        _listed(row)
+        for row in mine.exclude(status=Status.BOOKED, starts_at__gt=now)
+        .order_by("-starts_at", "-pk")
+        .values_list(*LISTED_COLUMNS)[first : first + PAST_PER_PAGE + 1]
+    ]
     return upcoming, PastPage(rest[:PAST_PER_PAGE], number, len(rest) > PAST_PER_PAGE)
 
 

@@ -341,9 +341,12 @@ def _booking_refused(
 @require_GET
 def appointment_list(request: HttpRequest) -> HttpResponse:
     upcoming, past = selectors.patient_appointments(
-        current_patient(request), timezone.now(), page=request.GET.get("page")
+        _user(request), timezone.now(), page=request.GET.get("page")
     )
-    return render(request, "appointments/list.html", {"upcoming": upcoming, "past": past})
+    # The rendered list is kept per process under every value it shows (the rows, the
+    # page, the language): read-your-writes holds, as the rows are read on every request.
+    context = {"upcoming": upcoming, "past": past, "list_key": fingerprint(upcoming, past)}
+    return render(request, "appointments/list.html", context)
 
 
 @patient_required

@@ -381,6 +381,14 @@ else:
         "LOCATION": "fragments",
         "OPTIONS": {"MAX_ENTRIES": 2_000},
     }
+# Rendered fragments that name someone (My appointments: the people a patient books
+# for), keyed, as those above, by every value they show: in each process's memory only,
+# Redis or not, so no name leaves the process that read it from the database.
+CACHES["process"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "process",
+    "OPTIONS": {"MAX_ENTRIES": 2_000},
+}
 
 # django-q2: the ORM broker by default, so a queued task commits with the booking that
 # queued it; Redis when REDIS_URL is set. docs/operations.md explains each number.
@@ -578,6 +586,12 @@ API_THROTTLE_RATES = {
 }
 # Bearer tokens (POST /api/v1/auth/otp/verify) expire after this many days.
 API_TOKEN_LIFETIME_DAYS = env_int("API_TOKEN_LIFETIME_DAYS", 30)
+# A checked token's facts (ids, kind, expiry, flags; no email, no name) are kept this many
+# seconds in the shared cache, so an API request reads no token or user row
+# (accounts/api_tokens.py; revoking and every other change that ends a token still take
+# effect at once). 0: every request reads the rows. Without Redis the cache is a table,
+# and a cache read would only replace the rows' query, so the default is 0 there.
+API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 60 if REDIS_URL else 0)
 # An Idempotency-Key and the response it stored are kept this long.
 IDEMPOTENCY_KEY_LIFETIME_HOURS = env_int("IDEMPOTENCY_KEY_LIFETIME_HOURS", 24)
 

@@ -65,11 +65,14 @@ def no_shell_left_from_another_test() -> None:
     """What each process keeps of the page shell (clinic/templatetags/memo.py) and the
     catalogue (scheduling/selectors.py) is made again for each test: a test's clinics
     and doctors are rolled back without the signals that would drop them."""
+    from django.core.cache import caches
+
     from clinic.templatetags.memo import forget_all
     from scheduling.selectors import forget_catalogue
 
     forget_all()
     forget_catalogue()
+    caches["process"].clear()
 
 
 @pytest.fixture
