@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import AnonymousUser
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Field, OuterRef, Prefetch, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -191,6 +191,8 @@ def bookable_doctor_facts(doctor_id: int) -> DoctorFacts | None:
     Hand-written because the ORM took longer to build this query (a filtered join of 29
     columns) than the database took to answer it; the columns and the converters of
     their values (durations are microseconds on SQLite) are the models' own."""
+    if not 0 < doctor_id <= BIGGEST_ID:  # no such row, and no such integer for the database
+        return None
     connection = connections[router.db_for_read(Doctor)]
     sql, converters = _facts_query(connection.vendor, connection)
     with connection.cursor() as cursor:
@@ -224,6 +226,8 @@ def bookable_doctor_facts(doctor_id: int) -> DoctorFacts | None:
     return DoctorFacts(doctor=doctor, digest=digest)
 
 
+# The largest primary key any of the databases can hold (a signed 64-bit integer).
+BIGGEST_ID = 2**63 - 1
 _FACTS_FIELDS = (
     Doctor._meta.concrete_fields,
     Clinic._meta.concrete_fields,
@@ -241,7 +245,7 @@ def _facts_query(
         columns, converters = [], []
         for alias, fields in zip(("d", "c", "t"), _FACTS_FIELDS, strict=True):
             for field in fields:
-                columns.append(f"{alias}.{quote(field.column)}")
+                columns.append(f"{alias}.{quote(_column_of(field))}")
                 column = field.get_col(field.model._meta.db_table)
                 converters.append(
                     (
@@ -250,8 +254,9 @@ def _facts_query(
                         + column.get_db_converters(connection),
                     )
                 )
+        type_columns = {field.name: _column_of(field) for field in _FACTS_FIELDS[2]}
         order = ", ".join(
-            f"t.{quote(AppointmentType._meta.get_field(name.lstrip('-')).column)}"
+            f"t.{quote(type_columns[name.lstrip('-')])}"
             + (" DESC" if name.startswith("-") else " ASC")
             for name in DEFAULT_TYPE_FIRST
         )
@@ -266,6 +271,11 @@ def _facts_query(
         )
         _facts_queries[vendor] = (sql, converters)
     return _facts_queries[vendor]
+
+
+def _column_of(field: "Field[Any, Any]") -> str:
+    assert field.column is not None  # a concrete field's
+    return field.column
 
 
 def _converted(
