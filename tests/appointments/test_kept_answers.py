@@ -246,6 +246,19 @@ def test_a_kept_page_is_kept_per_kind_of_visitor_and_language(doctor):
     assert '<html lang="en">' in week_page(patient, doctor).text
 
 
+def test_free_times_asked_for_in_another_form_are_kept_apart(doctor):
+    api = client_for(make_patient().user)
+    plain = free_times(api, doctor).content
+    indented = api.get(
+        f"/api/v1/doctors/{doctor.pk}/availability?from={MONDAY}&to={MONDAY}",
+        headers={"Accept": "application/json; indent=4"},
+    ).content
+
+    assert b"\n    " in indented
+    assert b"\n" not in plain
+    assert free_times(api, doctor).content == plain
+
+
 def test_a_page_with_messages_to_show_is_rendered_for_its_visitor_alone(doctor):
     client = signed_in_patient()
     week_page(client, doctor)  # kept
