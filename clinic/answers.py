@@ -41,7 +41,7 @@ from django.template.context import make_context
 from django.utils import timezone
 from django.utils.translation import get_language
 
-from clinic.templatetags.memo import CSRF_PLACEHOLDER
+from clinic.templatetags import memo
 
 # The longest an answer is kept, whatever its clock says: correctness does not depend on
 # it (the key and ``until`` do); it bounds the room entries of old versions take.
@@ -49,6 +49,8 @@ KEPT_ANSWER_SECONDS = 60 * 60
 # Below this an answer is not worth a write: it would end before anyone reads it.
 SHORTEST_KEPT_SECONDS = 1
 
+# The page shell's placeholder ({% memo %}), so that stretches inside a kept page keep it.
+CSRF_PLACEHOLDER = memo.CSRF_PLACEHOLDER
 _PLACEHOLDER_BYTES = CSRF_PLACEHOLDER.encode()
 # Headers of a view's answer that belong to one request, never kept.
 _PER_REQUEST_HEADERS = frozenset({"set-cookie", "x-request-id"})

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from django.contrib.messages import constants
-from django.contrib.messages.storage.base import Message
 from django.contrib.messages.storage.cookie import CookieStorage
 from django.core.cache import cache
+from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.urls import reverse
 
@@ -138,7 +138,7 @@ def test_nothing_of_a_visitor_is_in_the_shared_cache(doctor, monkeypatch):
             kept.append(pickle.dumps(value))
         return real_set(key, value, *args, **kwargs)
 
-    monkeypatch.setattr(answers.cache, "set", recording_set)
+    monkeypatch.setattr(cache, "set", recording_set)
     client = Client()
     log_in(client, make_patient(email="erika@example.com", full_name="Erika Mustermann"))
     page = week_page(client, doctor).text
@@ -264,7 +264,10 @@ def test_a_page_with_messages_to_show_is_rendered_for_its_visitor_alone(doctor):
     week_page(client, doctor)  # kept
     request = RequestFactory().get("/")
     storage = CookieStorage(request)
-    client.cookies["messages"] = storage._encode([Message(constants.SUCCESS, "Booked, Erika.")])
+    storage.add(constants.SUCCESS, "Booked, Erika.")
+    carrier = HttpResponse()
+    storage.update(carrier)
+    client.cookies["messages"] = carrier.cookies["messages"].value
 
     own = week_page(client, doctor)
     others = week_page(signed_in_patient(), doctor)
