@@ -13,7 +13,8 @@ import datetime as dt
 import json
 from typing import Any
 
-from django.shortcuts import get_object_or_404
+from django.http import Http404
+from django.http.response import HttpResponseBase
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
@@ -27,6 +28,7 @@ from accounts.selectors import own_dependant, patient_of
 from appointments import free_times, search, selectors, services, staff_selectors
 from appointments.forms import REASON_MAX_LENGTH
 from appointments.models import Appointment, AppointmentQuerySet, Status
+from clinic.answers import answer_key, earliest, keep_answer, kept_answer, next_date_change
 from clinic.api.fields import (
     AwareDateTimeField,
     LocalDateField,
@@ -52,7 +54,7 @@ from scheduling.api import (
 from scheduling.models import AppointmentType, Clinic, Doctor, Weekday
 from scheduling.selectors import (
     active_types,
-    bookable_doctors,
+    bookable_doctor_facts,
     local_day_bounds,
     local_today,
     staff_doctor_or_404,
@@ -283,8 +285,12 @@ class DoctorAvailability(APIView):
             "it may still find it taken (409)."
         ),
     )
-    def get(self, request: Request, pk: int) -> Response:
-        doctor = get_object_or_404(bookable_doctors(), pk=pk)
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
+        # The doctor, clinic and types in one query; with them, the answer's key.
+        facts = bookable_doctor_facts(pk)
+        if facts is None:
+            raise Http404(f"No {Doctor._meta.object_name} matches the given query.")
+        doctor = facts.doctor
         query = AvailabilityQuerySerializer(
             data=request.query_params, context={"clinic": doctor.clinic}
         )
@@ -300,10 +306,39 @@ class DoctorAvailability(APIView):
                 {"type": "This doctor has no active appointment type with this id."}
             )
         first, last = query.dates
-        slots = free_times.shown_free_slots(
+        # Kept whole (clinic/answers.py): the digest names the version (bookings, hours,
+        # time off, types), the clinic's zone, notice and horizon and the types' state;
+        # the dates are those used (defaults filled in); the renderer's media type says
+        # how it is written. No text of it is translated (the API is in English anyway).
+        key = answer_key(
+            "free-times", facts.digest, chosen.pk, first, last, request.accepted_media_type
+        )
+        kept = kept_answer(key, request)
+        if kept is not None:
+            return kept
+        slots, changes_at = free_times.shown_free_slots_until(
             doctor=doctor, appointment_type=chosen, first_day=first, last_day=last
         )
-        return Response([slot_data(slot.start, slot.end, doctor.clinic) for slot in slots])
+        response = Response([slot_data(slot.start, slot.end, doctor.clinic) for slot in slots])
+        zone = doctor.clinic.zone
+        dates_change_at = next_date_change(zone, timezone.now())
+        self.keep_as = (key, earliest(changes_at, dates_change_at))
+        return response
+
+    keep_as: tuple[str, dt.datetime | None] | None = None
+
+    def finalize_response(
+        self, request: Request, response: Response, *args: Any, **kwargs: Any
+    ) -> Response:
+        # (A kept answer is a plain HttpResponse: DRF's finalize_response takes any.)
+        # Rendered here, with DRF's own renderer and headers, so that the kept bytes are
+        # the fresh answer's.
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if self.keep_as is not None and isinstance(response, Response):
+            key, until = self.keep_as
+            response.render()
+            keep_answer(key, response, until=until, request=request)
+        return response
 
 
 # --- Search across doctors ---------------------------------------------------------------

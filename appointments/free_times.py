@@ -31,6 +31,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext
 
 from appointments.models import Appointment, Status
+from clinic.answers import earliest, next_date_change
 from scheduling.availability import (
     BookingWindow,
     DoctorHours,
@@ -130,8 +131,31 @@ def shown_free_slots(
 ) -> list[Interval]:
     """``doctor_free_slots`` for showing (pages, API), through the cache: equal to it,
     in no query when the entry is there. Never for deciding a booking."""
+    return shown_free_slots_until(
+        doctor=doctor,
+        appointment_type=appointment_type,
+        first_day=first_day,
+        last_day=last_day,
+        now=now,
+    )[0]
+
+
+def shown_free_slots_until(
+    *,
+    doctor: Doctor,
+    appointment_type: AppointmentType,
+    first_day: dt.date,
+    last_day: dt.date,
+    now: dt.datetime | None = None,
+) -> tuple[list[Interval], dt.datetime | None]:
+    """``shown_free_slots``, and the first moment at which the clock alone changes them
+    (``changes_at``; None: never within these dates), for answers kept whole
+    (clinic/answers.py)."""
     wanted = {doctor.pk: ShownRange(doctor, appointment_type, first_day, last_day)}
-    return shown_free_slots_of(wanted, now=now)[doctor.pk]
+    reader = ShownFreeSlots(now=now)
+    found = reader.slots(wanted)
+    reader.save()
+    return found[doctor.pk], reader.changes_at[doctor.pk]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +197,8 @@ class ShownFreeSlots:
         self.now = now or timezone.now()
         self.hours_of = hours_of
         self.made: dict[str, list[int]] = {}
+        # By doctor id, for the last ``slots``: when the clock alone changes what is shown.
+        self.changes_at: dict[int, dt.datetime | None] = {}
 
     def slots(self, wanted: Mapping[int, ShownRange]) -> dict[int, list[Interval]]:
         keys = {
@@ -187,14 +213,12 @@ class ShownFreeSlots:
         if missing:
             for pk, slots in _unwindowed_free_slots(missing, self.hours_of).items():
                 starts[pk] = self.made[keys[pk]] = _encode(slots)
-        return {
-            pk: _decode(
-                starts[pk],
-                each.appointment_type.duration,
-                booking_window(each.doctor.clinic, self.now),
-            )
-            for pk, each in wanted.items()
-        }
+        found = {}
+        for pk, each in wanted.items():
+            window = booking_window(each.doctor.clinic, self.now)
+            found[pk] = _decode(starts[pk], each.appointment_type.duration, window)
+            self.changes_at[pk] = _changes_at(starts[pk], window)
+        return found
 
     def save(self) -> None:
         if self.made:
@@ -278,6 +302,22 @@ def _decode(starts: Sequence[int], duration: dt.timedelta, window: BookingWindow
     return slots
 
 
+def _changes_at(starts: Sequence[int], window: BookingWindow) -> dt.datetime | None:
+    """When the clock alone changes which of ``starts`` (unwindowed) the window lets
+    through: the first one shown comes within the minimum notice, or the horizon reaches
+    the first one beyond it (those already too soon never come back). Until then, as
+    the clock moves, ``_decode`` gives the same slots."""
+    earliest, latest = window.earliest.timestamp(), window.latest.timestamp()
+    moments = []
+    shown = [start for start in starts if earliest <= start <= latest]
+    if shown:
+        moments.append(min(shown) - window.min_notice.total_seconds())
+    beyond = [start for start in starts if start > latest]
+    if beyond:
+        moments.append(min(beyond) - window.horizon.total_seconds())
+    return dt.datetime.fromtimestamp(min(moments), dt.UTC) if moments else None
+
+
 def grid_free_slots(
     *,
     doctors: Sequence[Doctor],
@@ -338,6 +378,10 @@ class FreeWeek:
     next_week: dt.date | None
     # Which zone the times are in, with the week's abbreviations: "Berlin time (CET)".
     zone_note: str
+    # When the clock alone changes this week (a time too soon, or the horizon reaching
+    # one, "today" or the bookable weeks moving on): how long a page showing it may be
+    # kept whole (clinic/answers.py). None for a reschedule's own week (not kept).
+    changes_at: dt.datetime | None = None
 
     @property
     def week_end(self) -> dt.date:
@@ -380,14 +424,26 @@ def free_week(
     """The week containing the clinic-local date ``day`` (default today), moved into the
     booking window: a week before the first or after the last bookable day shows the
     nearest one."""
-    first_week, last_week = bookable_weeks(doctor.clinic)
-    requested = monday_of(day or local_today(doctor.clinic))
+    # One moment for every reading of the clock, so that ``changes_at`` holds for all.
+    now = timezone.now()
+    clinic = doctor.clinic
+    first_week, last_week = bookable_weeks(clinic, now)
+    requested = monday_of(day or local_today(clinic, now))
     week_start = min(max(requested, first_week), last_week)
     days = [week_start + dt.timedelta(days=offset) for offset in range(7)]
+    changes_at = None
     if ignore_appointment_id is None:
-        slots = shown_free_slots(
-            doctor=doctor, appointment_type=appointment_type, first_day=days[0], last_day=days[-1]
+        slots, slots_change_at = shown_free_slots_until(
+            doctor=doctor,
+            appointment_type=appointment_type,
+            first_day=days[0],
+            last_day=days[-1],
+            now=now,
         )
+        dates_change_at = next_date_change(
+            clinic.zone, now, clinic.min_notice, clinic.booking_horizon
+        )
+        changes_at = earliest(slots_change_at, dates_change_at)
     else:  # a reschedule's own week: rare, and not worth an entry of its own
         slots = doctor_free_slots(
             doctor=doctor,
@@ -395,10 +451,11 @@ def free_week(
             first_day=days[0],
             last_day=days[-1],
             ignore_appointment_id=ignore_appointment_id,
+            now=now,
         )
     by_day: dict[dt.date, list[Interval]] = {each: [] for each in days}
-    today = local_today(doctor.clinic)
-    zone = doctor.clinic.zone
+    today = local_today(clinic, now)
+    zone = clinic.zone
     for slot in slots:
         by_day[slot.start.astimezone(zone).date()].append(slot)
     return FreeWeek(
@@ -407,6 +464,7 @@ def free_week(
         previous_week=week_start - WEEK if week_start > first_week else None,
         next_week=week_start + WEEK if week_start < last_week else None,
         zone_note=zone_note(zone, week_start),
+        changes_at=changes_at,
     )
 
 

@@ -14,7 +14,7 @@ import datetime as dt
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
@@ -45,11 +45,14 @@ from appointments.forms import (
 )
 from appointments.models import Appointment
 from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
+from clinic.answers import answer_key, keep_answer, kept_answer, render_with_placeholder
 from clinic.errors import DomainError
 from clinic.fragments import fingerprint, row_facts
 from clinic.htmx import HtmxHttpRequest, wants_fragment
 from clinic.local_time import local_format
+from clinic.templatetags.memo import visitor_kind
 from scheduling import selectors as scheduling_selectors
+from scheduling.context_processors import header_name
 from scheduling.forms import search_form
 from scheduling.models import AppointmentType, Doctor
 
@@ -172,37 +175,73 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def doctor_detail(request: HtmxHttpRequest, doctor_id: int) -> HttpResponse:
-    doctor = get_object_or_404(scheduling_selectors.bookable_doctors(), pk=doctor_id)
+    # The doctor, clinic and types in one query, and with them the kept page's key.
+    facts = scheduling_selectors.bookable_doctor_facts(doctor_id)
+    if facts is None:
+        raise Http404("No such doctor.")
+    doctor = facts.doctor
     types = scheduling_selectors.active_types(doctor)
     appointment_type = chosen_type(types, request.GET.get("type", ""))
     week_form = WeekForm(request.GET)
+    day = week_form.cleaned_data["week"] if week_form.is_valid() else None
+    template_name = "appointments/doctor_detail.html"
+    key = None
+    if appointment_type is not None and not request.htmx and not messages.get_messages(request):
+        key = doctor_page_key(request, facts, appointment_type, day)
+        kept = kept_answer(key, request)
+        if kept is not None:
+            patch_vary_headers(kept, ["HX-Request"])
+            return kept
     week = (
-        free_times.free_week(
-            doctor=doctor,
-            appointment_type=appointment_type,
-            day=week_form.cleaned_data["week"] if week_form.is_valid() else None,
-        )
+        free_times.free_week(doctor=doctor, appointment_type=appointment_type, day=day)
         if appointment_type
         else None
     )
-    template_name = "appointments/doctor_detail.html"
     if wants_fragment(request):
         template_name += "#slot-list"
-    response = render(
-        request,
-        template_name,
-        {
-            "doctor": doctor,
-            "clinic": doctor.clinic,
-            "types": types,
-            "appointment_type": appointment_type,
-            "week": week,
-            "nav_url": query_url("appointments:doctor", doctor.pk, type=appointment_type),
-            "slot_url": booking_url(doctor, appointment_type),
-        },
-    )
+    context = {
+        "doctor": doctor,
+        "clinic": doctor.clinic,
+        "types": types,
+        "appointment_type": appointment_type,
+        "week": week,
+        "nav_url": query_url("appointments:doctor", doctor.pk, type=appointment_type),
+        "slot_url": booking_url(doctor, appointment_type),
+    }
+    if key is not None and week is not None:
+        response = HttpResponse(render_with_placeholder(request, template_name, context))
+        keep_answer(key, response, until=week.changes_at, request=request)
+    else:
+        response = render(request, template_name, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def doctor_page_key(
+    request: HttpRequest,
+    facts: scheduling_selectors.DoctorFacts,
+    appointment_type: AppointmentType,
+    day: dt.date | None,
+) -> str:
+    """The key of a doctor's whole page (clinic/answers.py): the doctor, clinic and types
+    (every column, the availability version among them), the type and the week asked
+    for (today's when none), the path, and what the page shell shows of the visitor:
+    the kind of visitor and the header's name (the language is part of every key). The
+    clock's part (the week moved into the booking window, "today") is the entry's end,
+    ``FreeWeek.changes_at``. Nothing else of the visitor is on the page: their CSRF
+    token is put in per request, and a request with messages to show is never kept."""
+    week = scheduling_selectors.monday_of(
+        day or scheduling_selectors.local_today(facts.doctor.clinic)
+    )
+    return answer_key(
+        "doctor-page",
+        facts.digest,
+        appointment_type.pk,
+        week,
+        request.path,
+        visitor_kind(request.user),
+        header_name(),
+    )
 
 
 def doctor_facts(doctor: Doctor) -> tuple[object, ...]:
