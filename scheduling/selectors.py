@@ -287,6 +287,19 @@ def _converted(
     return value
 
 
+def active_type_rows(doctor_ids: Iterable[int]) -> dict[int, list[tuple[int, str, dt.timedelta]]]:
+    """(id, name, duration) of each doctor's active types, by doctor id, in
+    ``active_types``' order: one query, no model instances (the lists' lean path)."""
+    rows: dict[int, list[tuple[int, str, dt.timedelta]]] = defaultdict(list)
+    for doctor_id, pk, name, duration in (
+        AppointmentType.objects.filter(doctor_id__in=list(doctor_ids), is_active=True)
+        .order_by("doctor_id", *DEFAULT_TYPE_FIRST)
+        .values_list("doctor_id", "pk", "name", "duration")
+    ):
+        rows[doctor_id].append((pk, name, duration))
+    return rows
+
+
 def active_types(doctor: Doctor) -> list[AppointmentType]:
     """The doctor's active appointment types; the first is the one offered by default
     wherever none is chosen (the doctor's page, the search, the booking page's other
