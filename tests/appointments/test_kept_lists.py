@@ -23,6 +23,7 @@ from rest_framework.renderers import JSONRenderer
 from appointments import api as appointments_api
 from appointments import search
 from clinic.templatetags.memo import CSRF_PLACEHOLDER
+from scheduling import api as scheduling_api
 from scheduling import selectors as scheduling_selectors
 from scheduling import services as scheduling_services
 from scheduling.api import DoctorSerializer
@@ -296,3 +297,54 @@ def test_the_doctor_list_api_is_the_doctor_serializers_answer_byte_for_byte(doct
     }
     assert response.content == JSONRenderer().render(expected)
     assert [row["id"] for row in response.json()["results"]] == [doctor.pk, second.pk]
+
+
+@pytest.mark.parametrize("path", [LIST, "/api/v1/doctors"])
+def test_a_type_added_on_the_staff_pages_shows_in_the_kept_list_at_once(doctor, path):
+    api = client_for(make_patient().user)
+    api.get(path)
+    assert kept(api.get(path))
+
+    scheduling_services.add_appointment_type(
+        doctor=doctor, name="Vaccination", duration=dt.timedelta(minutes=15)
+    )
+
+    assert "Vaccination" in api.get(path).text
+
+
+def test_a_kept_doctor_list_api_answer_is_the_fresh_answer_byte_for_byte(doctor):
+    api = client_for(make_patient().user)
+    fresh = api.get("/api/v1/doctors?page_size=1")
+    again = api.get("/api/v1/doctors?page_size=1")
+    cache.clear()
+    remade = api.get("/api/v1/doctors?page_size=1")
+
+    assert (kept(fresh), kept(again), kept(remade)) == (False, True, False)
+    assert again.content == fresh.content == remade.content
+
+
+def test_a_renamed_doctor_shows_in_the_kept_doctor_list_api_at_once(doctor):
+    api = client_for(make_patient().user)
+    api.get("/api/v1/doctors")
+    doctor.name = "Dr. Anna Weiss"
+    doctor.save()
+
+    assert "Dr. Anna Weiss" in api.get("/api/v1/doctors").text
+
+
+def test_control_with_one_key_for_every_answer_the_doctor_list_api_misses_a_new_type(
+    doctor, monkeypatch
+):
+    monkeypatch.setattr(
+        scheduling_api, "answer_key", lambda kind, *parts: f"answer:{kind}:always-the-same"
+    )
+    api = client_for(make_patient().user)
+    api.get("/api/v1/doctors")
+
+    scheduling_services.add_appointment_type(
+        doctor=doctor, name="Vaccination", duration=dt.timedelta(minutes=15)
+    )
+
+    stale = api.get("/api/v1/doctors")
+    assert kept(stale)
+    assert "Vaccination" not in stale.text
