@@ -53,6 +53,7 @@ from scheduling.api import (
 )
 from scheduling.models import AppointmentType, Clinic, Doctor, Weekday
 from scheduling.selectors import (
+    LISTED_DOCTOR_KEY_COLUMNS,
     active_types,
     bookable_doctor_facts,
     local_day_bounds,
@@ -417,18 +418,63 @@ class SlotSearch(generics.ListAPIView[Any]):  # not models: found times, paged a
     permission_classes = (AllowAny,)
     serializer_class = FoundTimeSerializer
 
-    def get_queryset(self) -> list[search.FoundTime]:  # type: ignore[override]
-        query = SlotSearchQuerySerializer(data=self.request.query_params)
+    # The answer is the same for every caller: kept whole (clinic/answers.py) under a key
+    # of the request's address and the doctors searched (their rows with their
+    # availability versions, one query) until the clock changes it
+    # (``search.search_changes_at``); only a miss searches.
+    kept: tuple[str, dt.datetime | None] | None = None
+
+    # A kept answer is a plain HttpResponse, which DRF passes on as it is.
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
+        query = SlotSearchQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
-        return search.search_free_times(
-            specialty=data.get("specialty", "").strip(),
-            clinic_id=data.get("clinic"),
-            language=data.get("language", ""),
+        filters = {
+            "specialty": data.get("specialty", "").strip(),
+            "clinic_id": data.get("clinic"),
+            "language": data.get("language", ""),
+        }
+        rows = tuple(search.fitting_doctors(**filters).values_list(*LISTED_DOCTOR_KEY_COLUMNS))
+        # The address (the page links are absolute), the media type written, the rows.
+        key = answer_key(
+            "slots",
+            request.is_secure(),
+            request.get_host(),
+            request.get_full_path(),
+            request.accepted_media_type,
+            rows,
+        )
+        if (kept := kept_answer(key)) is not None:
+            return kept
+        now = timezone.now()
+        found = search.search_free_times(
+            **filters,
             type_name=data.get("type_name", "").strip(),
             first_day=data.get("from"),
             last_day=data.get("to"),
+            now=now,
         )
+        page = self.paginate_queryset(found)
+        response = self.get_paginated_response(self.get_serializer(page, many=True).data)
+        until = search.search_changes_at(
+            clinics=search.searched_clinics(rows),
+            found=found,
+            first_day=data.get("from"),
+            last_day=data.get("to"),
+            now=now,
+        )
+        self.kept = (key, until)
+        return response
+
+    def finalize_response(  # type: ignore[override]
+        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[arg-type]
+        if self.kept is not None and isinstance(response, Response):
+            key, until = self.kept
+            response.render()
+            return keep_answer(key, response, until=until)
+        return response
 
     @extend_schema(
         operation_id="slots_search",

@@ -11,14 +11,19 @@ one query for the appointments and one write, and once per search three for the 
 """
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from appointments.free_times import ShownFreeSlots, ShownRange
+from clinic.answers import earliest, next_date_change
 from scheduling.availability import DoctorHours, Interval
 from scheduling.models import AppointmentType, Doctor
 from scheduling.selectors import (
+    LISTED_DOCTOR_KEY_COLUMNS,
     active_types,
     booking_window,
     find_doctors,
@@ -63,6 +68,54 @@ def offered_type(doctor: Doctor, type_name: str = "") -> AppointmentType | None:
     return next((kind for kind in types if kind.name.casefold() == wanted), None)
 
 
+def fitting_doctors(
+    *, specialty: str = "", clinic_id: int | None = None, clinic_slug: str = "", language: str = ""
+) -> QuerySet[Doctor]:
+    """The bookable doctors a search with these filters looks at (``find_doctors``)."""
+    doctors = find_doctors(specialty=specialty, clinic_slug=clinic_slug, language=language)
+    if clinic_id is not None:
+        doctors = doctors.filter(clinic_id=clinic_id)
+    return doctors
+
+
+def searched_clinics(
+    rows: Iterable[tuple[object, ...]],
+) -> list[tuple[str, dt.timedelta, dt.timedelta]]:
+    """(zone, minimum notice, horizon) of the clinics of rows of
+    ``LISTED_DOCTOR_KEY_COLUMNS``: what the clock does to a search of them."""
+    columns = LISTED_DOCTOR_KEY_COLUMNS
+    zone, notice, horizon = (
+        columns.index(name)
+        for name in ("clinic__timezone", "clinic__min_notice", "clinic__booking_horizon")
+    )
+    return [(str(row[zone]), row[notice], row[horizon]) for row in rows]  # type: ignore[misc]
+
+
+def search_changes_at(
+    *,
+    clinics: Iterable[tuple[str, dt.timedelta, dt.timedelta]],
+    found: Sequence[FoundTime],
+    first_day: dt.date | None,
+    last_day: dt.date | None,
+    now: dt.datetime,
+) -> dt.datetime | None:
+    """When the clock alone changes what ``search_free_times`` found, for keeping the
+    answer whole (clinic/answers.py): the soonest time found coming within its clinic's
+    minimum notice (the soonest leave first, so they are among those found), or the date
+    of today or of the first bookable day changing in one of the ``clinics`` searched
+    ((zone, minimum notice, horizon) each). Where the horizon cuts the range, new times
+    come in as the clock moves: such an answer is not kept (``now``)."""
+    moments = [each.start - each.doctor.clinic.min_notice for each in found]
+    for zone_name, min_notice, horizon in set(clinics):
+        zone = ZoneInfo(zone_name)
+        first = first_day or now.astimezone(zone).date()
+        last = last_day or first + dt.timedelta(days=DEFAULT_SEARCH_DAYS - 1)
+        if last >= (now + horizon).astimezone(zone).date():
+            return now
+        moments.append(next_date_change(zone, now, min_notice))
+    return earliest(*moments)
+
+
 def search_free_times(
     *,
     specialty: str = "",
@@ -82,9 +135,9 @@ def search_free_times(
     ``last_day`` (default: a week) in each doctor's clinic's zone. An empty filter does
     not filter. The caller keeps the range within ``MAX_SEARCH_DAYS``."""
     now = now or timezone.now()
-    doctors = find_doctors(specialty=specialty, clinic_slug=clinic_slug, language=language)
-    if clinic_id is not None:
-        doctors = doctors.filter(clinic_id=clinic_id)
+    doctors = fitting_doctors(
+        specialty=specialty, clinic_id=clinic_id, clinic_slug=clinic_slug, language=language
+    )
 
     offers: dict[int, tuple[Doctor, AppointmentType]] = {}
     ranges: dict[int, tuple[dt.date, dt.date]] = {}

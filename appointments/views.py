@@ -10,6 +10,7 @@ the form).
 """
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -45,13 +46,21 @@ from appointments.forms import (
 )
 from appointments.models import Appointment
 from appointments.services import book_appointment, cancel_appointment, reschedule_appointment
-from clinic.answers import answer_key, keep_answer, kept_answer, render_with_placeholder
+from clinic.answers import (
+    answer_key,
+    earliest,
+    keep_answer,
+    kept_answer,
+    next_date_change,
+    render_with_placeholder,
+)
 from clinic.errors import DomainError
 from clinic.fragments import fingerprint, row_facts
 from clinic.htmx import HtmxHttpRequest, wants_fragment
 from clinic.local_time import local_format
 from clinic.templatetags.memo import visitor_kind
 from scheduling import selectors as scheduling_selectors
+from scheduling.availability import Interval
 from scheduling.context_processors import header_name
 from scheduling.forms import search_form
 from scheduling.models import AppointmentType, Doctor
@@ -77,46 +86,92 @@ def doctor_list(request: HtmxHttpRequest) -> HttpResponse:
     doctors = scheduling_selectors.find_doctors(
         name=name, specialty=specialty, clinic_slug=clinic_slug, language=language
     )
-    page = Paginator(doctors, DOCTORS_PER_PAGE).get_page(request.GET.get("page"))
-    next_free = free_times.next_free_slots(list(page), days=NEXT_FREE_DAYS)
+    # The page's doctors as plain rows (with the count, two queries): what the key of the
+    # whole answer needs (clinic/answers.py). Only a miss loads the doctors themselves.
+    page = Paginator(
+        doctors.values_list(*scheduling_selectors.LISTED_DOCTOR_KEY_COLUMNS), DOCTORS_PER_PAGE
+    ).get_page(request.GET.get("page"))
+    now = timezone.now()
+    key = answer_key(
+        "doctor-list",
+        request.get_host(),
+        request.get_full_path(),
+        wants_fragment(request),
+        bool(request.htmx),
+        visitor_kind(request.user),
+        scheduling_selectors.catalogue_digest(),
+        tuple(page.object_list),
+        page.number,
+        page.paginator.count,
+    )
+    # A visitor's own flash messages are shown on the page they reach: never kept or
+    # replaced by a kept page.
+    keepable = not len(messages.get_messages(request))
+    if keepable and (kept := kept_answer(key, request)) is not None:
+        patch_vary_headers(kept, ["HX-Request"])
+        return kept
+
+    ids = [row[0] for row in page.object_list]
+    loaded = scheduling_selectors.bookable_doctors().in_bulk(ids)
+    listed = [loaded[pk] for pk in ids if pk in loaded]
+    next_free = free_times.next_free_slots(listed, days=NEXT_FREE_DAYS, now=now)
     template_name = "appointments/doctor_list.html"
     if wants_fragment(request):
         template_name += "#results"
-    results = [(doctor, next_free[doctor.pk]) for doctor in page]
+    results = [(doctor, next_free[doctor.pk]) for doctor in listed]
     page_query = urlencode(
         {key: str(value) for key, value in request.GET.items() if key != "page" and value}
     )
     clinics = scheduling_selectors.clinics()
     searched = bool(name or specialty or clinic_slug or language)
     # Where to look for a doctor with nothing free in those days.
-    later = timezone.now().date() + dt.timedelta(days=NEXT_FREE_DAYS)
-    response = render(
-        request,
-        template_name,
-        {
-            "results": results,
-            # Everything the results show (clinic/fragments.py).
-            "results_key": fingerprint(
-                [(doctor_facts(doctor), slot and slot.start) for doctor, slot in results],
-                (page.number, page.paginator.num_pages, page.paginator.count, page_query),
-                (len(clinics) > 1, searched, NEXT_FREE_DAYS, later, bool(request.htmx)),
-            ),
-            "page": page,
-            "page_query": page_query,
-            "clinics": clinics,
-            "specialties": scheduling_selectors.specialties(),
-            "languages": scheduling_selectors.spoken_languages(),
-            "q": name,
-            "specialty": specialty,
-            "language": language,
-            "clinic_slug": clinic_slug,
-            "searched": searched,
-            "days": NEXT_FREE_DAYS,
-            "later": later,
-        },
-    )
+    later = now.date() + dt.timedelta(days=NEXT_FREE_DAYS)
+    context = {
+        "results": results,
+        # Everything the results show (clinic/fragments.py).
+        "results_key": fingerprint(
+            [(doctor_facts(doctor), slot and slot.start) for doctor, slot in results],
+            (page.number, page.paginator.num_pages, page.paginator.count, page_query),
+            (len(clinics) > 1, searched, NEXT_FREE_DAYS, later, bool(request.htmx)),
+        ),
+        "page": page,
+        "page_query": page_query,
+        "clinics": clinics,
+        "specialties": scheduling_selectors.specialties(),
+        "languages": scheduling_selectors.spoken_languages(),
+        "q": name,
+        "specialty": specialty,
+        "language": language,
+        "clinic_slug": clinic_slug,
+        "searched": searched,
+        "days": NEXT_FREE_DAYS,
+        "later": later,
+    }
+    if not keepable:
+        response = render(request, template_name, context)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+    response = HttpResponse(render_with_placeholder(request, template_name, context))
     patch_vary_headers(response, ["HX-Request"])
-    return response
+    return keep_answer(key, response, until=_list_changes_at(results, now), request=request)
+
+
+def _list_changes_at(
+    results: list[tuple[Doctor, Interval | None]], now: dt.datetime
+) -> dt.datetime | None:
+    """When the clock alone changes the doctor list: a next free time shown comes within
+    the minimum notice, or a clinic's day (or UTC's, the date of "see later times")
+    changes, moving the fortnight looked at. A horizon shorter than that fortnight would
+    let new times in at any moment: such a list is not kept (``now``)."""
+    if any(
+        doctor.clinic.booking_horizon < dt.timedelta(days=NEXT_FREE_DAYS) for doctor, _ in results
+    ):
+        return now
+    zones = {doctor.clinic.zone for doctor, _ in results} | {ZoneInfo("UTC")}
+    return earliest(
+        *(slot.start - doctor.clinic.min_notice for doctor, slot in results if slot),
+        *(next_date_change(zone, now) for zone in zones),
+    )
 
 
 def search(request: HtmxHttpRequest) -> HttpResponse:
@@ -126,19 +181,54 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     form = search_form(request.GET, clinics=clinics)
     found: list[free_time_search.FoundTime] = []
     status = 200
+    key, until = "", None
     if form.is_bound and not form.is_valid():
         status = 400
     else:
         wanted = form.cleaned_data if form.is_bound else {}
         first_day = wanted.get("date")
+        last_day = first_day + SEARCH_DAYS if first_day else None
+        doctors = free_time_search.fitting_doctors(
+            specialty=wanted.get("specialty", ""),
+            clinic_slug=wanted.get("clinic", ""),
+            language=wanted.get("language", ""),
+        )
+        # The doctors searched as plain rows (one query): the key of the whole answer
+        # (clinic/answers.py); only a miss searches.
+        rows = tuple(doctors.values_list(*scheduling_selectors.LISTED_DOCTOR_KEY_COLUMNS))
+        key = answer_key(
+            "search-page",
+            request.get_host(),
+            request.get_full_path(),
+            wants_fragment(request),
+            bool(request.htmx),
+            visitor_kind(request.user),
+            scheduling_selectors.catalogue_digest(),
+            rows,
+        )
+        if not len(messages.get_messages(request)):
+            if (kept := kept_answer(key, request)) is not None:
+                patch_vary_headers(kept, ["HX-Request"])
+                return kept
+        else:  # a visitor's own flash messages: neither kept nor hidden by a kept page
+            key = ""
+        now = timezone.now()
         found = free_time_search.search_free_times(
             specialty=wanted.get("specialty", ""),
             clinic_slug=wanted.get("clinic", ""),
             language=wanted.get("language", ""),
             type_name=wanted.get("type_name", ""),
             first_day=first_day,
-            last_day=first_day + SEARCH_DAYS if first_day else None,
+            last_day=last_day,
             limit=SEARCH_RESULTS,
+            now=now,
+        )
+        until = free_time_search.search_changes_at(
+            clinics=free_time_search.searched_clinics(rows),
+            found=found,
+            first_day=first_day,
+            last_day=last_day,
+            now=now,
         )
     page = Paginator(found, SEARCH_PER_PAGE).get_page(request.GET.get("page"))
     template_name = "appointments/search.html"
@@ -148,30 +238,30 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     page_query = urlencode(
         {key: str(value) for key, value in request.GET.items() if key != "page" and value}
     )
-    response = render(
-        request,
-        template_name,
-        {
-            "form": form,
-            "page": page,
-            "results": results,
-            # Everything the results show (clinic/fragments.py).
-            "results_key": fingerprint(
-                [
-                    (doctor_facts(each.doctor), row_facts(each.appointment_type), each.start, url)
-                    for each, url in results
-                ],
-                (page.number, page.paginator.num_pages, page.paginator.count, page_query),
-                (len(clinics) > 1, SEARCH_RESULTS, bool(form.errors)),
-            ),
-            "several_clinics": len(clinics) > 1,
-            "search_results": SEARCH_RESULTS,
-            "page_query": page_query,
-        },
-        status=status,
-    )
+    context = {
+        "form": form,
+        "page": page,
+        "results": results,
+        # Everything the results show (clinic/fragments.py).
+        "results_key": fingerprint(
+            [
+                (doctor_facts(each.doctor), row_facts(each.appointment_type), each.start, url)
+                for each, url in results
+            ],
+            (page.number, page.paginator.num_pages, page.paginator.count, page_query),
+            (len(clinics) > 1, SEARCH_RESULTS, bool(form.errors)),
+        ),
+        "several_clinics": len(clinics) > 1,
+        "search_results": SEARCH_RESULTS,
+        "page_query": page_query,
+    }
+    if not key:  # refused, or with messages: this request's page alone
+        response = render(request, template_name, context, status=status)
+        patch_vary_headers(response, ["HX-Request"])
+        return response
+    response = HttpResponse(render_with_placeholder(request, template_name, context))
     patch_vary_headers(response, ["HX-Request"])
-    return response
+    return keep_answer(key, response, until=until, request=request)
 
 
 def doctor_detail(request: HtmxHttpRequest, doctor_id: int) -> HttpResponse:

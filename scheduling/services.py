@@ -268,7 +268,11 @@ def remove_extra_hours(*, extra_hours: ExtraHours, changed_by: User) -> None:
 
 
 def add_appointment_type(*, doctor: Doctor, name: str, duration: dt.timedelta) -> AppointmentType:
-    return AppointmentType.objects.create(doctor=doctor, name=name, duration=duration)
+    # A new type can become the default one (the shortest) and is listed with the
+    # doctor: the lists kept whole stand on the version for the types they show.
+    with locking.atomic():
+        _lock_doctor(doctor)
+        return AppointmentType.objects.create(doctor=doctor, name=name, duration=duration)
 
 
 def mark_first_visit_type(*, appointment_type: AppointmentType) -> AppointmentType:
