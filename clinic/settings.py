@@ -218,6 +218,10 @@ if DATABASE_POOLER not in {"", "pgbouncer"}:
 # Django closes a connection after this many seconds (0: after each request); through
 # PgBouncer, Django's connections are PgBouncer's cheap client connections.
 DB_CONN_MAX_AGE = env_int("DB_CONN_MAX_AGE", 60)
+# Prepared statements on a direct connection to PostgreSQL (never through PgBouncer,
+# whose transaction pooling before 1.21 cannot keep them: DATABASE_POOLER below).
+DB_PREPARED_STATEMENTS = env_bool("DB_PREPARED_STATEMENTS", True)
+DB_PREPARE_THRESHOLD = env_int("DB_PREPARE_THRESHOLD", 5)
 
 # --- PostgreSQL: no query waits without end (operations, issue 11) -------------------
 # Every connection starts with these limits (milliseconds; 0: not sent, so the role's or
@@ -280,6 +284,13 @@ def database_from_url(url: str) -> dict[str, Any]:
             # outside a transaction, which outlive it on a connection PgBouncer hands on.
             database["DISABLE_SERVER_SIDE_CURSORS"] = True
         else:
+            # Parameters sent apart from the query (psycopg 3's server-side binding) and
+            # each query a connection has run PREPARE_THRESHOLD times kept prepared on it:
+            # PostgreSQL then skips planning it again, which for the hot reads' joins
+            # took longer than running them (docs/performance.md, "Prepared statements").
+            if DB_PREPARED_STATEMENTS:
+                options.setdefault("server_side_binding", True)
+                options.setdefault("prepare_threshold", DB_PREPARE_THRESHOLD)
             startup = postgres_startup_options(
                 {
                     "statement_timeout": PG_STATEMENT_TIMEOUT_MS,

@@ -293,7 +293,20 @@ def test_with_every_timeout_zero_no_startup_options_are_sent_as_pgbouncer_needs(
         PG_IDLE_IN_TRANSACTION_TIMEOUT_MS="0",
     )
 
-    assert values["DATABASES"]["default"]["OPTIONS"] == {"connect_timeout": 5}  # type: ignore[index]
+    assert "options" not in values["DATABASES"]["default"]["OPTIONS"]  # type: ignore[index]
+
+
+def test_a_direct_connection_binds_on_the_server_and_prepares_what_it_runs_five_times():
+    direct = settings_values("DATABASES", DEBUG="true", DATABASE_URL=POSTGRES)
+    off = settings_values(
+        "DATABASES", DEBUG="true", DATABASE_URL=POSTGRES, DB_PREPARED_STATEMENTS="false"
+    )
+
+    options = direct["DATABASES"]["default"]["OPTIONS"]  # type: ignore[index]
+    assert options["server_side_binding"] is True
+    assert options["prepare_threshold"] == 5
+    assert "server_side_binding" not in off["DATABASES"]["default"]["OPTIONS"]  # type: ignore[index]
+    assert "prepare_threshold" not in off["DATABASES"]["default"]["OPTIONS"]  # type: ignore[index]
 
 
 def test_development_prints_mail_readably_and_production_as_sent():
