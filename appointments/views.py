@@ -92,14 +92,9 @@ def doctor_list(request: HtmxHttpRequest) -> HttpResponse:
         doctors.values_list(*scheduling_selectors.LISTED_DOCTOR_KEY_COLUMNS), DOCTORS_PER_PAGE
     ).get_page(request.GET.get("page"))
     now = timezone.now()
-    key = answer_key(
+    key = page_answer_key(
         "doctor-list",
-        request.get_host(),
-        request.get_full_path(),
-        wants_fragment(request),
-        bool(request.htmx),
-        visitor_kind(request.user),
-        scheduling_selectors.catalogue_digest(),
+        request,
         tuple(page.object_list),
         page.number,
         page.paginator.count,
@@ -196,16 +191,7 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
         # The doctors searched as plain rows (one query): the key of the whole answer
         # (clinic/answers.py); only a miss searches.
         rows = tuple(doctors.values_list(*scheduling_selectors.LISTED_DOCTOR_KEY_COLUMNS))
-        key = answer_key(
-            "search-page",
-            request.get_host(),
-            request.get_full_path(),
-            wants_fragment(request),
-            bool(request.htmx),
-            visitor_kind(request.user),
-            scheduling_selectors.catalogue_digest(),
-            rows,
-        )
+        key = page_answer_key("search-page", request, rows)
         if not len(messages.get_messages(request)):
             if (kept := kept_answer(key, request)) is not None:
                 patch_vary_headers(kept, ["HX-Request"])
@@ -305,6 +291,23 @@ def doctor_detail(request: HtmxHttpRequest, doctor_id: int) -> HttpResponse:
         response = render(request, template_name, context)
     patch_vary_headers(response, ["HX-Request"])
     return response
+
+
+def page_answer_key(kind: str, request: HtmxHttpRequest, *parts: object) -> str:
+    """The key of a list page kept whole (clinic/answers.py): ``parts`` (the rows shown)
+    and what every such page depends on besides them: the address asked for, whether a
+    fragment or htmx asked, the kind of visitor and the catalogue (the form's choices,
+    the header's name); the language is part of every key."""
+    return answer_key(
+        kind,
+        request.get_host(),
+        request.get_full_path(),
+        wants_fragment(request),
+        bool(request.htmx),
+        visitor_kind(request.user),
+        scheduling_selectors.catalogue_digest(),
+        *parts,
+    )
 
 
 def doctor_page_key(
