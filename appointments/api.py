@@ -591,7 +591,8 @@ class AppointmentList(generics.ListAPIView[Appointment]):
             booked_by=user,
             dependant=dependant,
         )
-        appointment = visible_appointments(request).get(pk=appointment.pk)
+        # Answered with the appointment as booked: it holds the rows it was made of
+        # (the caller's patient, the doctor and clinic, the type), as a read would.
         return Response(
             AppointmentSerializer(appointment).data,
             status=status.HTTP_201_CREATED,
@@ -667,7 +668,7 @@ class CancelView(APIView):
                 reason=form.validated_data["reason"],
                 by_clinic=user.is_staff,
             )
-            return Response(AppointmentSerializer(visible_appointment(request, cancelled.pk)).data)
+            return Response(AppointmentSerializer(cancelled).data)  # as locked and changed
 
         return run_idempotently(request, cancel, required=False)
 
@@ -697,7 +698,7 @@ class RescheduleView(APIView):
                 rescheduled_by=user,
                 by_clinic=user.is_staff,
             )
-            return Response(AppointmentSerializer(visible_appointment(request, moved.pk)).data)
+            return Response(AppointmentSerializer(moved).data)  # as locked and changed
 
         return run_idempotently(request, reschedule, required=False)
 

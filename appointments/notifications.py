@@ -3,6 +3,8 @@ transaction: one row per message and channel (``appointments.channels`` says whi
 channels carry what to whom). Sending is ``appointments.tasks``' job."""
 
 import datetime as dt
+import functools
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -76,4 +78,21 @@ def wake_the_worker() -> None:
     sweep that runs every minute sends them anyway."""
     from django_q.tasks import async_task
 
-    async_task("appointments.tasks.send_due_notifications", task_name="send due notifications")
+    async_task(
+        "appointments.tasks.send_due_notifications",
+        task_name="send due notifications",
+        broker=process_broker(),
+    )
+
+
+@functools.cache
+def process_broker() -> Any:
+    """django-q's broker, made once per process (docs/performance.md, "The write path").
+
+    ``async_task`` without a broker makes a new one on every call: with Redis a new client
+    with its own connection pool, so a new connection and its handshake, which reads the
+    redis package's metadata from disk, on every booking, cancel and move. The client's
+    pool is thread-safe and starts afresh in a forked process."""
+    from django_q.brokers import get_broker
+
+    return get_broker()

@@ -37,6 +37,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts import phones
 from accounts.models import Dependant, Patient, User
 from appointments import db_guards, notifications, staff_selectors
+from appointments.selectors import SHOWN_WITH
 from appointments.exceptions import (
     ChangeWindowClosed,
     CorrectionTooLate,
@@ -70,11 +71,11 @@ def lock_patient_and_doctor(*, patient_id: int, doctor_id: int) -> None:
 
 
 def _lock_appointment(appointment: Appointment) -> Appointment:
-    """The appointment's row, locked (the joined rows it is read with are not)."""
+    """The appointment's row, locked (the joined rows it is read with are not), with
+    everything an answer about it shows (``selectors.SHOWN_WITH``), so that the caller
+    can answer with it as it is after the change, without reading it again."""
     return locking.lock_one(
-        Appointment.objects.select_related(
-            "doctor__clinic", "appointment_type", "patient", "dependant"
-        ).filter(pk=appointment.pk)
+        Appointment.objects.select_related(*SHOWN_WITH).filter(pk=appointment.pk)
     )
 
 
