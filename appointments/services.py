@@ -37,7 +37,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts import phones
 from accounts.models import Dependant, Patient, User
 from appointments import db_guards, notifications, staff_selectors
-from appointments.selectors import SHOWN_WITH
 from appointments.exceptions import (
     ChangeWindowClosed,
     CorrectionTooLate,
@@ -57,6 +56,7 @@ from appointments.exceptions import (
 )
 from appointments.free_times import doctor_free_slots
 from appointments.models import Appointment, Notification, Status
+from appointments.selectors import SHOWN_WITH
 from clinic import locking
 from clinic.errors import DomainError
 from scheduling import services as scheduling_services
