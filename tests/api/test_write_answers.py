@@ -50,7 +50,7 @@ def test_a_booking_for_a_family_member_answers_with_them(doctor, patient):
     child = make_dependant(patient, full_name="Mia Muster")
     client = client_for(patient.user)
 
-    response = post_booking(client, **booking(doctor), **{"for": child.pk})
+    response = post_booking(client, **(booking(doctor) | {"for": child.pk}))
 
     assert response.status_code == 201, response.content
     assert response.json()["for"]["full_name"] == "Mia Muster"
