@@ -66,8 +66,10 @@ from scheduling.selectors import booking_window
 
 def lock_patient_and_doctor(*, patient_id: int, doctor_id: int) -> None:
     """Take the row locks, patient first. A seam the race tests' control disables."""
-    locking.lock_one(Patient.objects.filter(pk=patient_id).only("pk"))
-    locking.lock_one(Doctor.objects.filter(pk=doctor_id).only("pk"))
+    locking.lock_in_order(
+        Patient.objects.filter(pk=patient_id).only("pk"),
+        Doctor.objects.filter(pk=doctor_id).only("pk"),
+    )
 
 
 def _lock_appointment(appointment: Appointment) -> Appointment:

@@ -62,6 +62,17 @@ def lock_one[M: Model](rows: QuerySet[M, Any]) -> M:
     lock timeout, and return it (``DoesNotExist`` when there is none). Call inside
     ``atomic()``."""
     set_lock_timeout()
+    return _locked(rows)
+
+
+def lock_in_order(*row_sets: QuerySet[Any, Any]) -> list[Any]:
+    """``lock_one`` for each of ``row_sets``, in the order given, with the lock timeout
+    set once for all of them (one statement less for each lock after the first)."""
+    set_lock_timeout()
+    return [_locked(rows) for rows in row_sets]
+
+
+def _locked[M: Model](rows: QuerySet[M, Any]) -> M:
     row: M = rows.select_for_update(of=("self",)).get()
     return row
 

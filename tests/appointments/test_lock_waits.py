@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import psycopg
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from appointments.models import Appointment
@@ -129,3 +130,17 @@ def test_a_plain_action_while_the_doctor_is_locked_answers_busy_not_500(client, 
     assert response["Retry-After"] == "1"
     assert BUSY_MESSAGE in response.text
     assert doctor.weekly_rules.filter(pk=rule.pk).exists()
+
+
+def test_a_booking_bounds_both_its_lock_waits_with_one_setting(doctor):
+    client = client_for(make_patient().user)
+
+    with CaptureQueriesContext(connection) as captured:
+        assert post_booking(client, **booking(doctor)).status_code == 201
+
+    sqls = [query["sql"] for query in captured.captured_queries]
+    settings_made = [n for n, sql in enumerate(sqls) if "set_config('lock_timeout'" in sql]
+    locks = [n for n, sql in enumerate(sqls) if "FOR UPDATE" in sql]
+    assert len(settings_made) == 1
+    assert len(locks) == 2
+    assert settings_made[0] < locks[0]
