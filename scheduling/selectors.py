@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth.models import AnonymousUser
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Count, Field, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, Field, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -344,7 +344,8 @@ CATALOGUE_SECONDS = 30.0
 
 @dataclass(frozen=True, slots=True)
 class Catalogue:
-    clinics: tuple[Clinic, ...]
+    clinics: tuple[Clinic, ...]  # by pk, each with ``doctor_count`` (its active doctors)
+    clinics_by_name: tuple[Clinic, ...]  # the same, in the model's order (by name)
     specialty_counts: tuple[tuple[str, int], ...]
     language_codes: frozenset[str]
     type_names: tuple[str, ...]
@@ -380,7 +381,18 @@ def catalogue_digest() -> str:
     if _catalogue_digest is None or _catalogue_digest[0] is not current:
         shown = (
             tuple(
-                (clinic.pk, clinic.name, clinic.slug, clinic.timezone) for clinic in current.clinics
+                (
+                    clinic.pk,
+                    clinic.name,
+                    clinic.slug,
+                    clinic.timezone,
+                    # What the home page shows of each clinic (``scheduling.views.home``).
+                    clinic.phone,
+                    clinic.address,
+                    clinic.email,
+                    clinic.doctor_count,  # type: ignore[attr-defined]  # annotated
+                )
+                for clinic in current.clinics_by_name
             ),
             current.specialty_counts,
             tuple(sorted(current.language_codes)),
@@ -423,8 +435,14 @@ def _read_catalogue() -> Catalogue:
         .values_list("name", flat=True)
         .distinct()
     )
+    by_name = tuple(
+        Clinic.objects.annotate(
+            doctor_count=Count("doctors", filter=Q(doctors__is_active=True))
+        ).order_by("name", "pk")
+    )
     return Catalogue(
-        clinics=tuple(Clinic.objects.order_by("pk")),
+        clinics=tuple(sorted(by_name, key=lambda clinic: clinic.pk)),
+        clinics_by_name=by_name,
         specialty_counts=tuple(
             active.exclude(specialty="")
             .values_list("specialty")

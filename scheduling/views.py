@@ -2,10 +2,15 @@
 Finding a free time is the appointments app's (``appointments.views.search``,
 ``doctor_list``, ``doctor_detail``)."""
 
-from django.db.models import Count, Q
+import datetime as dt
+
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
+from clinic.answers import answer_key, keep_answer, kept_answer, render_with_placeholder
+from clinic.templatetags.memo import visitor_kind
 from scheduling import selectors
 from scheduling.forms import search_form
 from scheduling.models import Clinic, LegalDocument
@@ -14,21 +19,47 @@ from scheduling.models import Clinic, LegalDocument
 def home(request: HttpRequest) -> HttpResponse:
     """The search first, then the specialties (each a link to its soonest times and to
     its doctors) and the clinics: a page whose size does not grow with the number of
-    doctors, in a few queries whatever their number."""
-    clinics = list(
-        Clinic.objects.annotate(doctor_count=Count("doctors", filter=Q(doctors__is_active=True)))
+    doctors, in a few queries whatever their number.
+
+    Kept whole (clinic/answers.py, docs/performance.md "The home page, kept whole"):
+    everything it shows is the catalogue's (the clinics with their contact facts and
+    active doctors, the specialties, the form's choices: ``catalogue_digest``), the kind
+    of visitor and the language; the one clinic's page also shows its wall clock to the
+    minute, so that one is kept until the next minute."""
+    catalogue = selectors.catalogue()
+    clinics = list(catalogue.clinics_by_name)
+    key = answer_key(
+        "home",
+        request.get_host(),
+        request.get_full_path(),
+        bool(getattr(request, "htmx", False)),
+        visitor_kind(request.user),
+        selectors.catalogue_digest(),
     )
-    return render(
-        request,
-        "scheduling/home.html",
-        {
-            "clinics": clinics,
-            "several_clinics": len(clinics) > 1,
-            "form": search_form(clinics=clinics),
-            "home": True,
-            "specialties": selectors.specialty_counts(),
-        },
-    )
+    # A visitor's own flash messages are shown on the page they reach: never kept.
+    keepable = not len(messages.get_messages(request))
+    if keepable and (kept := kept_answer(key, request)) is not None:
+        return kept
+    context = {
+        "clinics": clinics,
+        "several_clinics": len(clinics) > 1,
+        "form": search_form(clinics=clinics),
+        "home": True,
+        "specialties": selectors.specialty_counts(),
+    }
+    if not keepable:
+        return render(request, "scheduling/home.html", context)
+    response = HttpResponse(render_with_placeholder(request, "scheduling/home.html", context))
+    return keep_answer(key, response, until=_clock_shown_until(clinics), request=request)
+
+
+def _clock_shown_until(clinics: list[Clinic]) -> dt.datetime | None:
+    """When the page's clock (one clinic's local time, to the minute) moves on; None
+    when there is no clock (no clinic, or a list of them)."""
+    if len(clinics) != 1:
+        return None
+    now = timezone.now()
+    return now.replace(second=0, microsecond=0) + dt.timedelta(minutes=1)
 
 
 def legal_document(request: HttpRequest, kind: str, slug: str | None = None) -> HttpResponse:

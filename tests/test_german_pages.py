@@ -298,7 +298,7 @@ def test_the_500_page_is_german_for_a_german_browser(db, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("scheduling.views.render", broken)
+    monkeypatch.setattr("scheduling.views.render_with_placeholder", broken)
 
     response = Client(raise_request_exception=False).get("/", HTTP_ACCEPT_LANGUAGE="de")
 

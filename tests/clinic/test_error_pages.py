@@ -59,7 +59,7 @@ def test_a_query_the_database_cancelled_is_a_503(db, monkeypatch):
     def cancelled(*args, **kwargs):
         raise OperationalError("canceling statement due to statement timeout")
 
-    monkeypatch.setattr("scheduling.views.render", cancelled)
+    monkeypatch.setattr("scheduling.views.render_with_placeholder", cancelled)
 
     response = broken_client().get("/")
 
@@ -77,7 +77,7 @@ def test_a_statement_past_the_statement_timeout_is_cancelled_and_answered_503(db
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_sleep(5)")
 
-    monkeypatch.setattr("scheduling.views.render", slow)
+    monkeypatch.setattr("scheduling.views.render_with_placeholder", slow)
     started = time.monotonic()
 
     response = broken_client().get("/")
@@ -90,7 +90,7 @@ def test_a_bug_in_a_page_answers_the_sites_500_page(db, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("scheduling.views.render", broken)
+    monkeypatch.setattr("scheduling.views.render_with_placeholder", broken)
 
     response = broken_client().get("/")
 
@@ -121,7 +121,7 @@ def test_a_refused_page_is_the_sites_403_page(db, monkeypatch):
     def refused(*args, **kwargs):
         raise PermissionDenied
 
-    monkeypatch.setattr("scheduling.views.render", refused)
+    monkeypatch.setattr("scheduling.views.render_with_placeholder", refused)
 
     response = broken_client().get("/")
 
