@@ -127,3 +127,34 @@ def test_the_worker_is_woken_through_one_broker_for_every_write(monkeypatch):
 
     assert len(made) == 1
     assert len(pushed) == 3
+
+
+ASYNC_COMMIT = "set_config('synchronous_commit', 'off', true)"
+
+
+@pytest.mark.postgres
+def test_a_refusals_stored_answer_is_committed_without_waiting_for_the_disk(api, doctor):
+    post_booking(client_for(make_patient().user), **booking(doctor))  # the time is taken
+
+    with CaptureQueriesContext(connection) as captured:
+        refused = post_booking(api, key="the-same-key", **booking(doctor))
+    sqls = [query["sql"] for query in captured.captured_queries]
+    replayed = post_booking(api, key="the-same-key", **booking(doctor))
+
+    assert refused.status_code == replayed.status_code == 409
+    assert replayed.json() == refused.json()  # stored and replayed as before
+    # For this transaction alone, and before the stored answer is written.
+    made = [n for n, sql in enumerate(sqls) if ASYNC_COMMIT in sql]
+    stored = [n for n, sql in enumerate(sqls) if sql.startswith('INSERT INTO "api_idempotencykey"')]
+    assert len(made) == len(stored) == 1
+    assert made[0] < stored[0]
+
+
+@pytest.mark.postgres
+def test_a_booking_waits_for_the_disk_before_it_is_answered(api, doctor):
+    with CaptureQueriesContext(connection) as captured:
+        assert post_booking(api, **booking(doctor)).status_code == 201
+
+    assert not [
+        query for query in captured.captured_queries if "synchronous_commit" in query["sql"]
+    ]
