@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, router, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -55,7 +55,7 @@ from appointments.exceptions import (
     too_many_upcoming_for,
 )
 from appointments.free_times import doctor_free_slots
-from appointments.models import Appointment, Notification, Status
+from appointments.models import ACTIVE_STATUSES, Appointment, Notification, Status
 from appointments.selectors import SHOWN_WITH
 from clinic import locking
 from clinic.errors import DomainError
@@ -461,12 +461,34 @@ def refuse_a_taken_start(*, doctor_id: int, starts_at: dt.datetime) -> None:
     no lock, no savepoint) — a booking of any length starting then would overlap it. For
     the many who ask for one time at once (the API calls it first): all but the first
     are refused at a fraction of a full booking's cost. It only ever refuses; whatever it
-    lets through, ``book_appointment`` checks in full, under the locks."""
-    taken = Appointment.objects.active().filter(
-        doctor_id=doctor_id, starts_at__lte=starts_at, ends_at__gt=starts_at
-    )
-    if taken.exists():
-        raise SlotUnavailable()
+    lets through, ``book_appointment`` checks in full, under the locks.
+
+    Hand-written (the text made once per database vendor): the ORM took three times as
+    long to build this ``EXISTS`` as the database took to answer it. On the primary, as
+    every booking path reads."""
+    connection = connections[router.db_for_write(Appointment)]
+    sql = _TAKEN_START_SQL.get(connection.vendor)
+    if sql is None:
+        quote = connection.ops.quote_name
+        meta = Appointment._meta
+        doctor, status, starts, ends = (
+            quote(str(meta.get_field(name).column))  # type: ignore[union-attr]  # concrete
+            for name in ("doctor", "status", "starts_at", "ends_at")
+        )
+        statuses = ", ".join(["%s"] * len(ACTIVE_STATUSES))
+        sql = _TAKEN_START_SQL[connection.vendor] = (
+            f"SELECT 1 FROM {quote(meta.db_table)} WHERE {doctor} = %s "  # noqa: S608  # names, not values
+            f"AND {status} IN ({statuses}) AND {starts} <= %s AND {ends} > %s LIMIT 1"
+        )
+    at = connection.ops.adapt_datetimefield_value(starts_at)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [doctor_id, *(str(s) for s in ACTIVE_STATUSES), at, at])
+        if cursor.fetchone() is not None:
+            raise SlotUnavailable()
+
+
+# By database vendor: the text of refuse_a_taken_start's question.
+_TAKEN_START_SQL: dict[str, str] = {}
 
 
 def _refuse_a_taken_slot(

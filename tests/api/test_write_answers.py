@@ -158,3 +158,13 @@ def test_a_booking_waits_for_the_disk_before_it_is_answered(api, doctor):
     assert not [
         query for query in captured.captured_queries if "synchronous_commit" in query["sql"]
     ]
+
+
+@pytest.mark.parametrize("doctor_id", [0, -1, 2**63, 2**70])
+def test_a_booking_naming_a_doctor_id_no_database_holds_is_refused_with_a_reason(
+    api, doctor, doctor_id
+):
+    response = post_booking(api, **(booking(doctor) | {"doctor": doctor_id}))
+
+    assert 400 <= response.status_code < 500
+    assert response.json()["detail"]
