@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
+        from django.apps import apps
         from django.contrib.auth.signals import user_logged_in
         from django.db.models.signals import post_delete, post_save, pre_delete, pre_save
         from django_otp.models import Device
@@ -30,7 +31,7 @@ class AccountsConfig(AppConfig):
         # authenticator or its user), a user's password or flags changed or the user
         # deleted, a device saved or deleted, anywhere, the admin included. A queryset's
         # update() sends no signal: the services that use one mark the copies themselves.
-        devices = [model for model in self.apps.get_models() if issubclass(model, Device)]
+        devices = [model for model in apps.get_models() if issubclass(model, Device)]
         for signal, receiver, senders in (
             (pre_save, session_users.end_before_user_change, [User]),
             (post_save, session_users.end_after_user_change, [User]),
