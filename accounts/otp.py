@@ -9,8 +9,13 @@ most frequent pages, never do. Here the device is loaded on the first
 the same check against the same row, made when it is needed, and never skipped when it
 is. Until it is made, ``user.otp_device`` is None, which means "not verified": code that
 read the attribute without asking would refuse, never let in.
+
+With ``SESSION_USER_CACHE_SECONDS`` the device that verified a session is kept in the
+shared cache (its id, user and ``confirmed``: accounts/session_users.py), so the next
+requests make the same checks against the copy; saving or deleting the device ends it.
 """
 
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +23,8 @@ from django.http import HttpRequest
 from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.middleware import OTPMiddleware as DjangoOTPMiddleware
 from django_otp.models import Device
+
+from accounts.session_users import keep_device, kept_device
 
 # Where the loader waits on the user object until the first question.
 _LOADER = "_otp_device_loader"
@@ -34,8 +41,18 @@ class OTPMiddleware(DjangoOTPMiddleware):  # type: ignore[misc]  # django-otp is
                 # The session's id when asked: a sign-in in this request (django_otp.login)
                 # has put its own device there and on the user already.
                 persistent_id = request.session.get(DEVICE_ID_SESSION_KEY)
-                device = self._device_from_persistent_id(persistent_id) if persistent_id else None
-                return self._finalize_device(request, user, device)
+                if not persistent_id:
+                    return self._finalize_device(request, user, None)
+                device = kept_device(self._normalize_persistent_id(persistent_id))
+                if device is not None:
+                    return self._finalize_device(request, user, device)
+                read_at = time.monotonic()
+                device = self._finalize_device(
+                    request, user, self._device_from_persistent_id(persistent_id)
+                )
+                if device is not None:
+                    keep_device(device, read_at=read_at)
+                return device
 
             setattr(user, _LOADER, load)
             user.is_verified = lambda: verified_device(user) is not None

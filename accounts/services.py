@@ -40,9 +40,9 @@ from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
 from accounts import languages, phones, selectors
-from accounts.api_tokens import ending_cached_tokens
 from accounts.attempts import Attempts
 from accounts.models import ApiToken, Dependant, Patient, SignInCode, User
+from accounts.session_users import ending_sign_ins_of
 from clinic import rate_limits
 from clinic.errors import DomainError
 
@@ -313,7 +313,7 @@ def remove_dependant(*, dependant: Dependant) -> None:
 def sign_out_everywhere(*, user: User) -> None:
     """End every session and every API token of ``user`` (a lost phone, a shared computer
     left signed in): they all carry the user's session auth hash, which this changes."""
-    with ending_cached_tokens(user_id=user.pk):
+    with ending_sign_ins_of(user.pk):
         User.objects.filter(pk=user.pk).update(sign_out_epoch=F("sign_out_epoch") + 1)
         user.refresh_from_db(fields=["sign_out_epoch"])
         ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(
@@ -324,7 +324,7 @@ def sign_out_everywhere(*, user: User) -> None:
 def deactivate_user(*, user: User) -> None:
     """End ``user``'s access and keep the account (and with it who did what): no sign-in,
     no session, no API token works any more."""
-    with ending_cached_tokens(user_id=user.pk):
+    with ending_sign_ins_of(user.pk):
         User.objects.filter(pk=user.pk).update(is_active=False)
     sign_out_everywhere(user=user)
 

@@ -167,7 +167,9 @@ MIDDLEWARE = [
     "clinic.middleware.EnglishApiMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Django's, with the signed-in user (and the OTP device below) read from the shared
+    # cache's copy when there is one (accounts/session_users.py, SESSION_USER_CACHE_SECONDS).
+    "accounts.session_users.SessionUserMiddleware",
     # django-otp's, loading the device that verified the session only when a page asks
     # whether it is verified (accounts/otp.py).
     "accounts.otp.OTPMiddleware",
@@ -603,6 +605,12 @@ API_TOKEN_LIFETIME_DAYS = env_int("API_TOKEN_LIFETIME_DAYS", 30)
 # effect at once). 0: every request reads the rows. Without Redis the cache is a table,
 # and a cache read would only replace the rows' query, so the default is 0 there.
 API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 60 if REDIS_URL else 0)
+# A signed-in session's user (id, flags, session auth hash; no email, no name) and the OTP
+# device that verified it (id, user, confirmed) are kept this many seconds in the shared
+# cache, so a page reads neither row (accounts/session_users.py; a password change, "sign
+# out everywhere", a changed flag, a deleted user or device still take effect on the next
+# request). 0: every request reads the rows; the default without Redis, as for the tokens.
+SESSION_USER_CACHE_SECONDS = env_int("SESSION_USER_CACHE_SECONDS", 60 if REDIS_URL else 0)
 # An Idempotency-Key and the response it stored are kept this long.
 IDEMPOTENCY_KEY_LIFETIME_HOURS = env_int("IDEMPOTENCY_KEY_LIFETIME_HOURS", 24)
 

@@ -419,3 +419,13 @@ def test_sessions_and_fragments_are_kept_in_redis_when_there_is_one_and_locally_
     assert without["SESSION_ENGINE"] == "django.contrib.sessions.backends.db"
     assert without["CACHES"]["default"]["BACKEND"] == "clinic.cache.DatabaseCache"  # type: ignore[index]
     assert "LocMemCache" in without["CACHES"]["fragments"]["BACKEND"]  # type: ignore[index]
+
+
+def test_the_signed_in_user_and_the_token_are_kept_only_with_redis():
+    names = ("SESSION_USER_CACHE_SECONDS", "API_TOKEN_CACHE_SECONDS")
+    with_redis = settings_values(*names, DEBUG="true", REDIS_URL="redis://127.0.0.1:6379/12")
+    without = settings_values(*names, DEBUG="true")
+
+    assert with_redis == {"SESSION_USER_CACHE_SECONDS": 60, "API_TOKEN_CACHE_SECONDS": 60}
+    # On the database cache a copy's read would be a query too.
+    assert without == {"SESSION_USER_CACHE_SECONDS": 0, "API_TOKEN_CACHE_SECONDS": 0}
