@@ -48,7 +48,7 @@ def column(
 
 def converted(
     row: Sequence[object], columns: Sequence[Column], connection: BaseDatabaseWrapper
-) -> tuple[object, ...]:
+) -> tuple[Any, ...]:
     """``row``'s values through their columns' converters."""
     values = []
     for value, each in zip(row, columns, strict=True):
