@@ -586,7 +586,7 @@ class AppointmentList(generics.ListAPIView[Appointment]):
         )
         url = request.build_absolute_uri()
         # The address (the links are absolute) and the media type written.
-        key = answer_key("my-appointments", url, request.accepted_media_type, own, changeable)
+        key = answer_key("my-appointments-api", url, request.accepted_media_type, own, changeable)
         if (kept := kept_answer(key, request, using="process")) is not None:
             return kept
         patient = patient_data(
