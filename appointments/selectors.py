@@ -201,7 +201,7 @@ _listed_queries: dict[str, tuple[str, list[Column]]] = {}
 
 def _listed_query(connection: BaseDatabaseWrapper) -> tuple[str, list[Column]]:
     """The upcoming ones and a page of the rest, in ONE hand-written query (clinic/sql.py):
-    the ORM took about four times as long to build and compile its two queries as the
+    the ORM took about five times as long to build and compile its two queries as the
     database took to answer them. Parameters: the user, "booked" and now, the bound;
     again, and the page's offset."""
     if connection.vendor not in _listed_queries:
