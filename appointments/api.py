@@ -12,6 +12,7 @@ their clinics: anything else is a 404, as if it did not exist.
 import datetime as dt
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.http import Http404
 from django.http.response import HttpResponseBase
@@ -21,6 +22,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from accounts.models import Dependant, Patient, User
@@ -42,6 +44,7 @@ from clinic.api.idempotency import (
     run_idempotently,
 )
 from clinic.api.models import IdempotencyKey
+from clinic.api.pagination import Pagination
 from clinic.api.permissions import IsStaff
 from scheduling import services as scheduling_services
 from scheduling.api import (
@@ -122,44 +125,69 @@ class AppointmentSerializer(serializers.Serializer[Appointment]):
         return fields
 
     def to_representation(self, instance: Appointment) -> dict[str, Any]:
-        clinic = instance.doctor.clinic
-        zone = clinic.zone
         patient = instance.patient
-        kind = instance.appointment_type
-        return {
-            "id": instance.pk,
-            "status": instance.status,
-            "start": local_iso(instance.starts_at, zone),
-            "end": local_iso(instance.ends_at, zone),
-            "doctor": {"id": instance.doctor_id, "name": instance.doctor.name},
-            "clinic": {"id": clinic.pk, "name": clinic.name, "timezone": clinic.timezone},
-            "appointment_type": {
-                "id": kind.pk,
-                "name": kind.name,
-                "duration_minutes": int(kind.duration.total_seconds() // 60),
-            },
-            "patient": {
-                "id": patient.pk,
-                "full_name": patient.full_name,
-                "email": patient.user.email,
-                "phone": patient.phone,
-            },
-            "for": (
-                {
-                    "id": instance.dependant.pk,
-                    "full_name": instance.dependant.full_name,
-                    "relationship": instance.dependant.relationship,
-                }
-                if instance.dependant
-                else None
+        return appointment_data(
+            selectors.ShownAppointment.of(instance),
+            patient_data(
+                selectors.ShownPatient(
+                    patient.pk, patient.full_name, patient.phone, patient.user.email
+                )
             ),
-            "reason": instance.reason,
-            "cancellation_reason": instance.cancellation_reason,
-            "cancelled_at": instance.cancelled_at.isoformat() if instance.cancelled_at else None,
-            "created_at": instance.created_at.isoformat(),
-            "change_deadline": local_iso(instance.patient_change_deadline, zone),
-            "can_change_online": selectors.can_change_online(instance, timezone.now()),
-        }
+            timezone.now(),
+        )
+
+
+def appointment_data(
+    appointment: selectors.ShownAppointment, patient: dict[str, Any], now: dt.datetime
+) -> dict[str, Any]:
+    """An appointment as ``AppointmentSerializer`` writes it, from plain values (the
+    reasons decrypted; ``patient``: ``patient_data``): the one place its shape is made,
+    for a model instance and for the rows of the patient's own list alike."""
+    zone = ZoneInfo(appointment.clinic_timezone)
+    deadline = appointment.change_deadline
+    return {
+        "id": appointment.id,
+        "status": appointment.status,
+        "start": local_iso(appointment.starts_at, zone),
+        "end": local_iso(appointment.ends_at, zone),
+        "doctor": {"id": appointment.doctor_id, "name": appointment.doctor_name},
+        "clinic": {
+            "id": appointment.clinic_id,
+            "name": appointment.clinic_name,
+            "timezone": appointment.clinic_timezone,
+        },
+        "appointment_type": {
+            "id": appointment.type_id,
+            "name": appointment.type_name,
+            "duration_minutes": int(appointment.duration.total_seconds() // 60),
+        },
+        "patient": patient,
+        "for": (
+            None
+            if appointment.dependant_id is None
+            else {
+                "id": appointment.dependant_id,
+                "full_name": appointment.dependant_name,
+                "relationship": appointment.relationship,
+            }
+        ),
+        "reason": appointment.reason,
+        "cancellation_reason": appointment.cancellation_reason,
+        "cancelled_at": appointment.cancelled_at.isoformat() if appointment.cancelled_at else None,
+        "created_at": appointment.created_at.isoformat(),
+        "change_deadline": local_iso(deadline, zone),
+        "can_change_online": selectors.changeable_online(appointment.status, deadline, now),
+    }
+
+
+def patient_data(patient: selectors.ShownPatient) -> dict[str, Any]:
+    """An appointment's ``patient`` as the API shows it (the phone decrypted)."""
+    return {
+        "id": patient.id,
+        "full_name": patient.full_name,
+        "email": patient.email,
+        "phone": patient.phone,
+    }
 
 
 class BookingSerializer(serializers.Serializer[Any]):
@@ -528,8 +556,68 @@ class AppointmentList(generics.ListAPIView[Appointment]):
         tags=["appointments"],
         summary="Your appointments (staff: your clinics')",
     )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
+        user = request.user
+        assert isinstance(user, User)  # IsAuthenticated
+        if not user.is_staff and not request.query_params:
+            own = self._own_first_page(request, user)
+            if own is not None:
+                return own
         return super().get(request, *args, **kwargs)
+
+    def _own_first_page(self, request: Request, user: User) -> HttpResponseBase | None:
+        """A patient's list without parameters (the first page, as the generic path's
+        pagination writes it) from one query (``selectors.own_appointment_rows``), kept
+        whole in this process's memory (CACHES["process"]: it names the patient and
+        the people they book for, and shows the reasons) under every value it shows, the
+        phone and the reasons as stored (encrypted): read on every request, so a
+        booking, a cancel, a move, a rename shows on the next one. ``can_change_online``
+        is the one value the clock changes: it is in the key too. None without a
+        patient profile: the generic path makes it."""
+        pagination = self.paginator
+        assert isinstance(pagination, Pagination)  # settings.REST_FRAMEWORK's
+        size = pagination.page_size
+        own = selectors.own_appointment_rows(user, limit=size)
+        if own is None:
+            return None
+        now = timezone.now()
+        changeable = tuple(
+            selectors.changeable_online(row.status, row.change_deadline, now) for row in own.rows
+        )
+        url = request.build_absolute_uri()
+        # The address (the links are absolute) and the media type written.
+        key = answer_key("my-appointments-api", url, request.accepted_media_type, own, changeable)
+        if (kept := kept_answer(key, request, using="process")) is not None:
+            return kept
+        patient = patient_data(
+            own.patient._replace(phone=selectors.decrypted(own.patient.phone, Patient, "phone"))
+        )
+        self.keep_as = key
+        return Response(
+            {
+                "count": own.count,
+                "next": (
+                    replace_query_param(url, pagination.page_query_param, 2)
+                    if own.count > size
+                    else None
+                ),
+                "previous": None,
+                "results": [appointment_data(row.decrypted(), patient, now) for row in own.rows],
+            }
+        )
+
+    keep_as: str | None = None
+
+    def finalize_response(  # type: ignore[override]
+        self, request: Request, response: HttpResponseBase, *args: Any, **kwargs: Any
+    ) -> HttpResponseBase:
+        # Rendered here, with DRF's own renderer and headers, so that the kept bytes are
+        # the fresh answer's (as AvailabilityView's).
+        response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[arg-type]
+        if self.keep_as is not None and isinstance(response, Response):
+            response.render()
+            return keep_answer(self.keep_as, response, until=None, using="process")
+        return response
 
     @extend_schema(
         operation_id="appointments_create",

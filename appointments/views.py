@@ -471,14 +471,25 @@ def _booking_refused(
 
 @patient_required
 @require_GET
-def appointment_list(request: HttpRequest) -> HttpResponse:
+def appointment_list(request: HtmxHttpRequest) -> HttpResponse:
     upcoming, past = selectors.patient_appointments(
         _user(request), timezone.now(), page=request.GET.get("page")
     )
-    # The rendered list is kept per process under every value it shows (the rows, the
-    # page, the language): read-your-writes holds, as the rows are read on every request.
-    context = {"upcoming": upcoming, "past": past, "list_key": fingerprint(upcoming, past)}
-    return render(request, "appointments/list.html", context)
+    # The page is kept whole per process (CACHES["process"]: it names the people the
+    # patient books for) under every value the list shows (the rows, the page, the
+    # language) and what the shell shows (page_answer_key): read-your-writes holds, as the
+    # rows are read on every request. Nothing else on it depends on the clock.
+    list_key = fingerprint(upcoming, past)
+    key = page_answer_key("my-appointments", request, list_key)
+    # A visitor's own flash messages: neither kept nor hidden by a kept page.
+    keepable = not len(messages.get_messages(request))
+    if keepable and (kept := kept_answer(key, request, using="process")) is not None:
+        return kept
+    context = {"upcoming": upcoming, "past": past, "list_key": list_key}
+    if not keepable:
+        return render(request, "appointments/list.html", context)
+    response = HttpResponse(render_with_placeholder(request, "appointments/list.html", context))
+    return keep_answer(key, response, until=None, request=request, using="process")
 
 
 @patient_required

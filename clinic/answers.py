@@ -1,6 +1,8 @@
 """Answers kept whole: a JSON answer or a page rendered once and served again, byte for
 byte, from the shared cache (``CACHES["default"]``: Redis in production), until what it
-depends on or the clock changes it (docs/performance.md, "The fourth round").
+depends on or the clock changes it (docs/performance.md, "The fourth round"). An answer
+that names someone (My appointments: the patient, the people they book for) is kept in
+each process's own memory instead (``using="process"``), never in the shared cache.
 
 The rules every caller keeps:
 
@@ -33,7 +35,7 @@ from collections import Counter
 from typing import Any, TypeGuard
 from zoneinfo import ZoneInfo
 
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template import loader
@@ -80,11 +82,15 @@ def answer_key(kind: str, *parts: object) -> str:
     return f"answer:{kind}:{hashlib.sha256(text.encode()).hexdigest()[:40]}"
 
 
-def kept_answer(key: str, request: HttpRequest | None = None) -> HttpResponse | None:
+def kept_answer(
+    key: str, request: HttpRequest | None = None, *, using: str = "default"
+) -> HttpResponse | None:
     """The answer kept under ``key``, as a new response, if it is there and its clock has
-    not run out; else None. A page's CSRF placeholder becomes this request's token."""
+    not run out; else None. A page's CSRF placeholder becomes this request's token.
+    ``using``: the cache it is kept in (``"process"`` for an answer that names someone,
+    which must not leave the process: settings.CACHES)."""
     kind = key.split(":", 2)[1] if key.count(":") >= 2 else key
-    entry = cache.get(key)
+    entry = caches[using].get(key)
     if not _is_entry(entry) or timezone.now().timestamp() >= entry[0]:
         _count(kind, "miss")
         return None
@@ -101,11 +107,13 @@ def keep_answer(
     *,
     until: dt.datetime | None,
     request: HttpRequest | None = None,
+    using: str = "default",
 ) -> HttpResponse:
     """Keep ``response`` (rendered, with ``CSRF_PLACEHOLDER`` where a token goes) under
     ``key`` until ``until`` (at most ``KEPT_ANSWER_SECONDS``), and return it with this
     request's CSRF token in place of the placeholder. Only a plain 200 without cookies is
-    kept; any other answer is returned as it is."""
+    kept; any other answer is returned as it is. ``using``: the cache, as for
+    ``kept_answer``."""
     kind = key.split(":", 2)[1] if key.count(":") >= 2 else key
     now = timezone.now()
     latest = now + dt.timedelta(seconds=KEPT_ANSWER_SECONDS)
@@ -125,7 +133,7 @@ def keep_answer(
         )
         # The cache rounds its expiry down to whole seconds (Redis's EX): never later
         # than ``ends``; the stored moment is exact.
-        cache.set(key, (ends.timestamp(), response.content, headers), int(seconds))
+        caches[using].set(key, (ends.timestamp(), response.content, headers), int(seconds))
         _count(kind, "kept")
     else:
         _count(kind, "skipped")
