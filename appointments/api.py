@@ -57,8 +57,10 @@ from scheduling.api import (
 from scheduling.models import AppointmentType, Clinic, Doctor, Weekday
 from scheduling.selectors import (
     LISTED_DOCTOR_KEY_COLUMNS,
+    DoctorFilters,
     active_types,
     bookable_doctor_facts,
+    listed_doctor_rows,
     local_day_bounds,
     local_today,
     staff_doctor_or_404,
@@ -462,7 +464,7 @@ class SlotSearch(generics.ListAPIView[Any]):  # not models: found times, paged a
             "clinic_id": data.get("clinic"),
             "language": data.get("language", ""),
         }
-        rows = tuple(search.fitting_doctors(**filters).values_list(*LISTED_DOCTOR_KEY_COLUMNS))
+        rows = listed_doctor_rows(DoctorFilters(**filters), LISTED_DOCTOR_KEY_COLUMNS)
         # The address (the page links are absolute), the media type written, the rows.
         key = answer_key(
             "slots",

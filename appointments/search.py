@@ -24,9 +24,9 @@ from scheduling.availability import DoctorHours, Interval
 from scheduling.models import AppointmentType, Doctor
 from scheduling.selectors import (
     LISTED_DOCTOR_KEY_COLUMNS,
+    DoctorFilters,
     active_types,
     booking_window,
-    find_doctors,
     load_hours,
     local_day_bounds,
     local_today,
@@ -72,10 +72,9 @@ def fitting_doctors(
     *, specialty: str = "", clinic_id: int | None = None, clinic_slug: str = "", language: str = ""
 ) -> QuerySet[Doctor]:
     """The bookable doctors a search with these filters looks at (``find_doctors``)."""
-    doctors = find_doctors(specialty=specialty, clinic_slug=clinic_slug, language=language)
-    if clinic_id is not None:
-        doctors = doctors.filter(clinic_id=clinic_id)
-    return doctors
+    return DoctorFilters(
+        specialty=specialty, clinic_id=clinic_id, clinic_slug=clinic_slug, language=language
+    ).doctors()
 
 
 def searched_clinics(

@@ -83,14 +83,19 @@ def doctor_list(request: HtmxHttpRequest) -> HttpResponse:
     specialty = request.GET.get("specialty", "")
     clinic_slug = request.GET.get("clinic", "")
     language = request.GET.get("language", "")
-    doctors = scheduling_selectors.find_doctors(
+    filters = scheduling_selectors.DoctorFilters(
         name=name, specialty=specialty, clinic_slug=clinic_slug, language=language
     )
-    # The page's doctors as plain rows (with the count, two queries): what the key of the
-    # whole answer needs (clinic/answers.py). Only a miss loads the doctors themselves.
-    page = Paginator(
-        doctors.values_list(*scheduling_selectors.LISTED_DOCTOR_KEY_COLUMNS), DOCTORS_PER_PAGE
-    ).get_page(request.GET.get("page"))
+    # The page's doctors as plain rows with their count, in one query: what the key of
+    # the whole answer needs (clinic/answers.py). Only a miss loads the doctors themselves.
+    page_number = request.GET.get("page")
+    rows = scheduling_selectors.ListedDoctorRows(
+        filters,
+        scheduling_selectors.LISTED_DOCTOR_KEY_COLUMNS,
+        page=page_number,
+        per_page=DOCTORS_PER_PAGE,
+    )
+    page = Paginator(rows, DOCTORS_PER_PAGE).get_page(page_number)
     now = timezone.now()
     key = page_answer_key(
         "doctor-list",
@@ -183,14 +188,16 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
         wanted = form.cleaned_data if form.is_bound else {}
         first_day = wanted.get("date")
         last_day = first_day + SEARCH_DAYS if first_day else None
-        doctors = free_time_search.fitting_doctors(
-            specialty=wanted.get("specialty", ""),
-            clinic_slug=wanted.get("clinic", ""),
-            language=wanted.get("language", ""),
-        )
         # The doctors searched as plain rows (one query): the key of the whole answer
         # (clinic/answers.py); only a miss searches.
-        rows = tuple(doctors.values_list(*scheduling_selectors.LISTED_DOCTOR_KEY_COLUMNS))
+        rows = scheduling_selectors.listed_doctor_rows(
+            scheduling_selectors.DoctorFilters(
+                specialty=wanted.get("specialty", ""),
+                clinic_slug=wanted.get("clinic", ""),
+                language=wanted.get("language", ""),
+            ),
+            scheduling_selectors.LISTED_DOCTOR_KEY_COLUMNS,
+        )
         key = page_answer_key("search-page", request, rows)
         if not len(messages.get_messages(request)):
             if (kept := kept_answer(key, request)) is not None:

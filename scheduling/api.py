@@ -198,16 +198,17 @@ class DoctorList(generics.ListAPIView[Doctor]):
     serializer_class = DoctorSerializer
 
     def get_queryset(self) -> QuerySet[Doctor]:
+        return self.filters().doctors()
+
+    def filters(self) -> selectors.DoctorFilters:
         query = DoctorQuerySerializer(data=self.request.query_params)
         query.is_valid(raise_exception=True)
-        doctors = selectors.find_doctors(
+        return selectors.DoctorFilters(
             name=query.validated_data.get("search", "").strip(),
             specialty=query.validated_data.get("specialty", "").strip(),
             language=query.validated_data.get("language", ""),
+            clinic_id=query.validated_data.get("clinic") or None,
         )
-        if clinic := query.validated_data.get("clinic"):
-            doctors = doctors.filter(clinic_id=clinic)
-        return doctors
 
     # The answer is the same for every caller and depends on no clock: kept whole
     # (clinic/answers.py) under a key of the address, the media type and the page's rows
@@ -218,12 +219,17 @@ class DoctorList(generics.ListAPIView[Doctor]):
     # A kept answer is a plain HttpResponse, which DRF passes on as it is.
     def list(self, request: Request, *args: Any, **kwargs: Any) -> HttpResponseBase:  # type: ignore[override]
         # DoctorSerializer's answer, byte for byte, without its cost: the page's doctors
-        # as plain rows (one query after the count) and their active types (one more),
+        # as plain rows with their count (one query) and their active types (one more),
         # the dictionaries built here instead of three model instances and a serializer
         # tree per doctor (docs/performance.md, "The doctor lists").
-        doctors = self.get_queryset().prefetch_related(None)
+        assert self.paginator is not None  # the API always pages
         page = self.paginate_queryset(
-            doctors.values_list(*LISTED_DOCTOR_COLUMNS, "availability_version")
+            selectors.ListedDoctorRows(  # type: ignore[arg-type]  # a paginator's rows
+                self.filters(),
+                (*LISTED_DOCTOR_COLUMNS, "availability_version"),
+                page=request.query_params.get(self.paginator.page_query_param) or 1,  # type: ignore[attr-defined]
+                per_page=self.paginator.get_page_size(request) or 1,  # type: ignore[attr-defined]
+            )
         )
         assert page is not None  # the API always pages
         key = answer_key(

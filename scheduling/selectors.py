@@ -14,9 +14,10 @@ from typing import Any, TypeGuard
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import EmptyResultSet
 from django.db import connections, router
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Count, Field, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Field, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -418,6 +419,172 @@ LISTED_DOCTOR_KEY_COLUMNS = (
     "clinic__min_notice",
     "clinic__booking_horizon",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class DoctorFilters:
+    """What a list or search of doctors filters on: ``find_doctors``' arguments, and the
+    clinic by id (the API's). Hashable: it keys the compiled queries below."""
+
+    name: str = ""
+    specialty: str = ""
+    clinic_slug: str = ""
+    clinic_id: int | None = None
+    language: str = ""
+
+    def doctors(self) -> QuerySet[Doctor]:
+        doctors = find_doctors(
+            name=self.name,
+            specialty=self.specialty,
+            clinic_slug=self.clinic_slug,
+            language=self.language,
+        )
+        if self.clinic_id is not None:
+            doctors = doctors.filter(clinic_id=self.clinic_id)
+        return doctors
+
+
+def listed_doctor_rows(
+    filters: DoctorFilters, columns: tuple[str, ...]
+) -> tuple[tuple[Any, ...], ...]:
+    """``filters.doctors().values_list(*columns)`` as a tuple of rows, in its order: one
+    query, compiled once per process (``_listing_rows``)."""
+    return tuple(_listing_rows(filters, columns, None))
+
+
+class ListedDoctorRows:
+    """A page of ``filters.doctors()`` as rows of ``columns``, for a ``Paginator``: its
+    ``count()`` (which the paginator asks first) reads the page that will be asked for
+    (``page``, the request's page number; per ``per_page``) and the count together, in
+    one query (``COUNT(*) OVER ()``); the paginator's slice of that page is then served
+    from what was read. Another slice (a page number out of range, "last") is read on
+    its own, and so is the count when the page asked for is beyond the end."""
+
+    def __init__(
+        self, filters: DoctorFilters, columns: tuple[str, ...], *, page: object, per_page: int
+    ) -> None:
+        self.filters, self.columns, self.per_page = filters, columns, per_page
+        self._offset = (_page_number(page) - 1) * per_page
+        self._rows: list[tuple[Any, ...]] | None = None
+        self._count: int | None = None
+
+    def count(self) -> int:
+        if self._count is None:
+            rows = _listing_rows(self.filters, self.columns, (self._offset, self.per_page))
+            if rows:
+                self._count = rows[0][-1]
+            elif self._offset == 0:  # not even a first row: nobody
+                self._count = 0
+            else:  # beyond the end: the paginator goes on with the count alone
+                self._count = self.filters.doctors().count()
+            self._rows = [row[:-1] for row in rows]
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, wanted: slice) -> list[tuple[Any, ...]]:
+        # A paginator asks for [bottom:top] of a page, top cut at the count.
+        assert isinstance(wanted, slice)
+        assert wanted.stop is not None
+        assert not wanted.step
+        self.count()
+        assert self._rows is not None
+        start, stop = wanted.start or 0, wanted.stop
+        if start == self._offset and stop - start <= self.per_page:
+            return self._rows[: stop - start]
+        return _listing_rows(self.filters, self.columns, (start, stop - start), counted=False)
+
+
+def _page_number(page: object) -> int:
+    """The page number a paginator will take from ``page``: an integer of at least 1 as
+    it is (``Paginator.validate_number``), anything else the first page's (a guess: the
+    paginator falls back to the first or the last page, which is then read apart)."""
+    try:
+        if isinstance(page, float) and not page.is_integer():
+            return 1
+        number = int(page)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        return 1
+    return number if number >= 1 else 1
+
+
+# The compiled listing queries, by (database alias, filters, columns, window, counted):
+# (SQL, parameters, each column's converters), or None for a query that finds nobody
+# (an unknown language). The ORM took longer to build these queries (joins, ordering,
+# the count's aggregation) than the database took to answer them; the SQL of a set of
+# filters never changes while the code does not, so each process compiles it once and
+# runs it again on every request (the rows themselves are read every time). Free-text
+# searches make new entries: past this many the whole store is dropped and refilled.
+MAX_COMPILED_LISTINGS = 500
+_compiled_listings: dict[tuple[object, ...], tuple[str, tuple[Any, ...], list[Any]] | None] = {}
+_NOT_COMPILED = object()
+
+
+def _listing_rows(
+    filters: DoctorFilters,
+    columns: tuple[str, ...],
+    window: tuple[int, int] | None,
+    *,
+    counted: bool = True,
+) -> list[tuple[Any, ...]]:
+    """The rows of ``columns`` of ``filters.doctors()``, in its order; with ``window``
+    (offset, limit) only those, each with the count of all as its last value unless not
+    ``counted``."""
+    counted = counted and window is not None
+    alias = router.db_for_read(Doctor)
+    connection = connections[alias]
+    key = (alias, filters, columns, window, counted)
+    compiled = _compiled_listings.get(key, _NOT_COMPILED)
+    if compiled is _NOT_COMPILED:
+        compiled = _compile_listing(alias, filters, columns, window, counted)
+        if len(_compiled_listings) >= MAX_COMPILED_LISTINGS:
+            _compiled_listings.clear()
+        _compiled_listings[key] = compiled
+    if compiled is None:
+        return []
+    sql, params, converters = compiled  # type: ignore[misc]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        raw_rows = cursor.fetchall()
+    if not converters:
+        return [tuple(row) for row in raw_rows]
+    rows = []
+    for raw in raw_rows:
+        row = list(raw)
+        for index, (functions, expression) in converters:
+            value = row[index]
+            for function in functions:
+                value = function(value, expression, connection)
+            row[index] = value
+        rows.append(tuple(row))
+    return rows
+
+
+def _compile_listing(
+    alias: str,
+    filters: DoctorFilters,
+    columns: tuple[str, ...],
+    window: tuple[int, int] | None,
+    counted: bool,
+) -> tuple[str, tuple[Any, ...], list[Any]] | None:
+    doctors = filters.doctors().prefetch_related(None)
+    names = columns
+    if counted:
+        doctors = doctors.annotate(listed_count=Window(Count("*")))
+        names = (*columns, "listed_count")
+    rows = doctors.values_list(*names)
+    if window is not None:
+        offset, limit = window
+        rows = rows[offset : offset + limit]
+    compiler = rows.query.get_compiler(using=alias)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return None
+    expressions = [selected[0] for selected in compiler.select[: compiler.col_count]]
+    converters = list(compiler.get_converters(expressions).items())
+    return sql, tuple(params), converters
 
 
 def _read_catalogue() -> Catalogue:

@@ -213,20 +213,20 @@ def test_the_list_takes_the_same_few_queries_however_many_doctors_there_are(
     book(make_patient(), first, local(berlin, 2026, 3, 4, 11, 30))
 
     # The header's clinic name and the form's choices (the catalogue: clinics,
-    # specialties, the languages spoken, type names), the count and the page's doctors as
-    # rows (the kept answer's key) and the kept answer's read; none kept yet: the doctors
-    # with their clinics, their types, the cached next free times (one get_many); none
-    # cached yet: weekly hours, extra hours, time off and appointments, then one set_many
-    # and the answer kept (a count and one upsert each, in a savepoint here, inside the
-    # test's transaction).
-    with django_assert_max_num_queries(22):
+    # specialties, the languages spoken, type names), the page's doctors as rows with
+    # their count (the kept answer's key, one query) and the kept answer's read; none
+    # kept yet: the doctors with their clinics, their types, the cached next free times
+    # (one get_many); none cached yet: weekly hours, extra hours, time off and
+    # appointments, then one set_many and the answer kept (a count and one upsert each,
+    # in a savepoint here, inside the test's transaction).
+    with django_assert_max_num_queries(21):
         page = doctors_page(client)
-    # The same page again: the count, the rows and the kept answer.
+    # The same page again: the rows with their count and the kept answer.
     with CaptureQueriesContext(connection) as again:
         assert doctors_page(client).count('class="doctor-card"') == 12
 
-    assert len(two_doctors) == 22
-    assert len(again) == len(two_doctors_again) == 3
+    assert len(two_doctors) == 21
+    assert len(again) == len(two_doctors_again) == 2
     assert page.count('class="doctor-card"') == 12
     assert "14 doctors" in page
 
