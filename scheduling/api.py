@@ -5,6 +5,7 @@ Free times, weekly hours and adding time off (which answer with the bookings the
 out, or cancel) are the appointments app's (``appointments.api``).
 """
 
+import copy
 import datetime as dt
 from typing import Any
 
@@ -136,8 +137,20 @@ class DateRangeSerializer(serializers.Serializer[Any]):
         return self.validated_data["from"], self.validated_data["to"]
 
 
+class LanguageField(serializers.ChoiceField):
+    """A choice of the ISO 639-1 codes. DRF deep-copies a serializer's declared fields
+    for every serializer it makes (every request of a query serializer), and this
+    field's copy re-made its ~190 choices from a deep copy of them: more CPU than the
+    rest of a kept doctor list's request. The choices are the same for every copy and
+    nothing changes them, so a copy here is a shallow one that shares them; what
+    binding sets (the name, the parent, the label) is set on the copy alone."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> "LanguageField":
+        return copy.copy(self)
+
+
 def language_field(**kwargs: Any) -> serializers.ChoiceField:
-    return serializers.ChoiceField(
+    return LanguageField(
         choices=[(code, code) for code in language_names()],
         required=False,
         help_text="An ISO 639-1 code: only doctors who speak it.",

@@ -21,6 +21,7 @@ from django.db.models import Count, Field, OuterRef, Prefetch, Q, QuerySet, Subq
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.utils.functional import Promise
+from django.utils.translation import get_language
 
 from accounts.models import User
 from scheduling.availability import BookingWindow, DateHours, DoctorHours, LocalPeriod, WeeklyHours
@@ -630,11 +631,24 @@ def clinic_names() -> list[str]:
     return [clinic.name for clinic in catalogue().clinics]
 
 
+# spoken_languages() by catalogue and active language: sorting the names meant
+# translating each of them, every time a search form was made.
+_spoken_languages: tuple[Catalogue, dict[str | None, list[tuple[str, Promise | str]]]] | None = None
+
+
 def spoken_languages() -> list[tuple[str, Promise | str]]:
     """(code, name) of the languages active doctors speak, by name in the active
-    language, for the search form."""
-    named = ((code, language_name(code)) for code in catalogue().language_codes)
-    return sorted(named, key=lambda pair: str(pair[1]))
+    language, for the search form; sorted once per catalogue and language."""
+    global _spoken_languages
+    current = catalogue()
+    if _spoken_languages is None or _spoken_languages[0] is not current:
+        _spoken_languages = (current, {})
+    by_language = _spoken_languages[1]
+    language = get_language()
+    if language not in by_language:
+        named = ((code, language_name(code)) for code in current.language_codes)
+        by_language[language] = sorted(named, key=lambda pair: str(pair[1]))
+    return list(by_language[language])
 
 
 def specialty_counts() -> list[tuple[str, int]]:
