@@ -14,6 +14,7 @@ from django.http.response import HttpResponseBase
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -226,7 +227,7 @@ class DoctorList(generics.ListAPIView[Doctor]):
     # The answer is the same for every caller and depends on no clock: kept whole
     # (clinic/answers.py) under a key of the address, the media type and the page's rows
     # (their availability versions stand for their types, which every change of them
-    # bumps); a hit costs the count and the rows.
+    # bumps); a hit costs the rows with their count (one query).
     kept: str | None = None
 
     # A kept answer is a plain HttpResponse, which DRF passes on as it is.
@@ -235,13 +236,17 @@ class DoctorList(generics.ListAPIView[Doctor]):
         # as plain rows with their count (one query) and their active types (one more),
         # the dictionaries built here instead of three model instances and a serializer
         # tree per doctor (docs/performance.md, "The doctor lists").
-        assert self.paginator is not None  # the API always pages
+        paginator = self.paginator
+        assert isinstance(paginator, PageNumberPagination)  # the API's Pagination
+        page_size = paginator.get_page_size(request)
+        assert page_size  # Pagination.page_size: the API always pages
         page = self.paginate_queryset(
-            selectors.ListedDoctorRows(  # type: ignore[arg-type]  # a paginator's rows
+            selectors.ListedDoctorRows(  # type: ignore[arg-type]  # what a paginator takes
                 self.filters(),
                 (*LISTED_DOCTOR_COLUMNS, "availability_version"),
-                page=request.query_params.get(self.paginator.page_query_param) or 1,  # type: ignore[attr-defined]
-                per_page=self.paginator.get_page_size(request) or 1,  # type: ignore[attr-defined]
+                # As PageNumberPagination reads it: the page read with the count.
+                page=request.query_params.get(paginator.page_query_param) or 1,
+                per_page=page_size,
             )
         )
         assert page is not None  # the API always pages

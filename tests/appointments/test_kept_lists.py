@@ -27,6 +27,7 @@ from scheduling import api as scheduling_api
 from scheduling import selectors as scheduling_selectors
 from scheduling import services as scheduling_services
 from scheduling.api import DoctorSerializer
+from scheduling.models import Doctor
 from tests.api.helpers import client_for
 from tests.factories import book, local, log_in, make_clinic, make_doctor, make_patient, make_user
 
@@ -348,3 +349,20 @@ def test_control_with_one_key_for_every_answer_the_doctor_list_api_misses_a_new_
     stale = api.get("/api/v1/doctors")
     assert kept(stale)
     assert "Vaccination" not in stale.text
+
+
+@pytest.mark.parametrize("path", [LIST, SEARCH, SLOTS, "/api/v1/doctors"])
+def test_a_doctor_who_joins_or_leaves_shows_in_the_kept_answers_at_once(doctor, path):
+    """The doctors' rows are read on every request (the query's SQL alone is kept by
+    each process), so a doctor added or made inactive, even behind the services' back
+    (an ``update()`` sends no signal), changes the key of the very next answer."""
+    api = client_for(make_patient().user)
+    api.get(path)
+    assert kept(api.get(path))
+
+    newcomer = make_doctor(doctor.clinic, name="Dr. Carla Neu")
+    assert "Dr. Carla Neu" in api.get(path).text
+    assert kept(api.get(path))
+
+    Doctor.objects.filter(pk=newcomer.pk).update(is_active=False)
+    assert "Dr. Carla Neu" not in api.get(path).text

@@ -6,6 +6,7 @@ import time
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from scheduling import selectors
 from scheduling.models import Doctor
@@ -53,3 +54,22 @@ def test_a_change_no_signal_told_of_is_seen_once_the_copy_is_too_old(monkeypatch
     now = time.monotonic()
     monkeypatch.setattr(time, "monotonic", lambda: now + selectors.CATALOGUE_SECONDS + 1)
     assert selectors.specialties() == ["Neurology"]
+
+
+def test_the_languages_spoken_are_sorted_by_their_names_in_each_language_and_follow_changes():
+    clinic = make_clinic()
+    make_doctor(clinic, languages="de,el,en")
+
+    with translation.override("en"):
+        assert [code for code, _name in selectors.spoken_languages()] == ["en", "de", "el"]
+    with translation.override("de"):
+        assert [code for code, _name in selectors.spoken_languages()] == ["de", "en", "el"]
+        assert [str(name) for _code, name in selectors.spoken_languages()] == [
+            "Deutsch",
+            "Englisch",
+            "Griechisch",
+        ]
+    with translation.override("en"):
+        assert [code for code, _name in selectors.spoken_languages()] == ["en", "de", "el"]
+        make_doctor(clinic, languages="fr")  # a save drops this process's catalogue
+        assert [code for code, _name in selectors.spoken_languages()] == ["en", "fr", "de", "el"]
