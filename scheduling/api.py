@@ -7,7 +7,8 @@ out, or cancel) are the appointments app's (``appointments.api``).
 
 import copy
 import datetime as dt
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
 from django.db.models import QuerySet
 from django.http.response import HttpResponseBase
@@ -240,15 +241,15 @@ class DoctorList(generics.ListAPIView[Doctor]):
         assert isinstance(paginator, PageNumberPagination)  # the API's Pagination
         page_size = paginator.get_page_size(request)
         assert page_size  # Pagination.page_size: the API always pages
-        page = self.paginate_queryset(
-            selectors.ListedDoctorRows(  # type: ignore[arg-type]  # what a paginator takes
-                self.filters(),
-                (*LISTED_DOCTOR_COLUMNS, "availability_version"),
-                # As PageNumberPagination reads it: the page read with the count.
-                page=request.query_params.get(paginator.page_query_param) or 1,
-                per_page=page_size,
-            )
+        rows = selectors.ListedDoctorRows(
+            self.filters(),
+            (*LISTED_DOCTOR_COLUMNS, "availability_version"),
+            # As PageNumberPagination reads it: the page read with the count.
+            page=request.query_params.get(paginator.page_query_param) or 1,
+            per_page=page_size,
         )
+        # What a Django paginator takes (len, slices), though not a Sequence.
+        page = self.paginate_queryset(cast("Sequence[tuple[Any, ...]]", rows))
         assert page is not None  # the API always pages
         key = answer_key(
             "doctors",

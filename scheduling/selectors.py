@@ -8,9 +8,9 @@ import datetime as dt
 import hashlib
 import time
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, overload
 from zoneinfo import ZoneInfo
 
 from django.contrib.auth.models import AnonymousUser
@@ -484,9 +484,17 @@ class ListedDoctorRows:
     def __len__(self) -> int:
         return self.count()
 
-    def __getitem__(self, wanted: slice) -> list[tuple[Any, ...]]:
+    def __iter__(self) -> Iterator[tuple[Any, ...]]:
+        return iter(self[0 : self.count()])
+
+    @overload
+    def __getitem__(self, wanted: int) -> tuple[Any, ...]: ...
+    @overload
+    def __getitem__(self, wanted: slice) -> list[tuple[Any, ...]]: ...
+    def __getitem__(self, wanted: int | slice) -> tuple[Any, ...] | list[tuple[Any, ...]]:
+        if isinstance(wanted, int):
+            return self[wanted : wanted + 1][0]
         # A paginator asks for [bottom:top] of a page, top cut at the count.
-        assert isinstance(wanted, slice)
         assert wanted.stop is not None
         assert not wanted.step
         self.count()
@@ -519,7 +527,6 @@ def _page_number(page: object) -> int:
 # searches make new entries: past this many the whole store is dropped and refilled.
 MAX_COMPILED_LISTINGS = 500
 _compiled_listings: dict[tuple[object, ...], tuple[str, tuple[Any, ...], list[Any]] | None] = {}
-_NOT_COMPILED = object()
 
 
 def _listing_rows(
@@ -536,15 +543,16 @@ def _listing_rows(
     alias = router.db_for_read(Doctor)
     connection = connections[alias]
     key = (alias, filters, columns, window, counted)
-    compiled = _compiled_listings.get(key, _NOT_COMPILED)
-    if compiled is _NOT_COMPILED:
+    if key in _compiled_listings:
+        compiled = _compiled_listings[key]
+    else:
         compiled = _compile_listing(alias, filters, columns, window, counted)
         if len(_compiled_listings) >= MAX_COMPILED_LISTINGS:
             _compiled_listings.clear()
         _compiled_listings[key] = compiled
     if compiled is None:
         return []
-    sql, params, converters = compiled  # type: ignore[misc]
+    sql, params, converters = compiled
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         raw_rows = cursor.fetchall()

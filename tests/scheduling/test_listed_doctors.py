@@ -4,6 +4,8 @@ set of filters is compiled once per process and run on every request, a page is 
 with its count in one query, and what a paginator makes of them is what it made of the
 ORM's queryset, page for page."""
 
+from typing import Any
+
 import pytest
 from django.core.paginator import Paginator
 from django.db import connection
@@ -37,13 +39,17 @@ def doctors():
     return made
 
 
-def paged(filters: selectors.DoctorFilters, page: object) -> tuple[object, ...]:
+# (the page's number, the count, the number of pages, the page's rows)
+Shown = tuple[int, int, int, list[tuple[Any, ...]]]
+
+
+def paged(filters: selectors.DoctorFilters, page: str | float | None) -> Shown:
     rows = selectors.ListedDoctorRows(filters, COLUMNS, page=page, per_page=PER_PAGE)
     shown = Paginator(rows, PER_PAGE).get_page(page)
     return shown.number, shown.paginator.count, shown.paginator.num_pages, list(shown)
 
 
-def paged_by_the_orm(filters: selectors.DoctorFilters, page: object) -> tuple[object, ...]:
+def paged_by_the_orm(filters: selectors.DoctorFilters, page: str | float | None) -> Shown:
     shown = Paginator(filters.doctors().values_list(*COLUMNS), PER_PAGE).get_page(page)
     return shown.number, shown.paginator.count, shown.paginator.num_pages, list(shown)
 
