@@ -465,7 +465,7 @@ class ListedDoctorRows:
         self, filters: DoctorFilters, columns: tuple[str, ...], *, page: object, per_page: int
     ) -> None:
         self.filters, self.columns, self.per_page = filters, columns, per_page
-        self._offset = (_page_number(page) - 1) * per_page
+        self._offset = (_page_number(page, per_page) - 1) * per_page
         self._rows: list[tuple[Any, ...]] | None = None
         self._count: int | None = None
 
@@ -505,17 +505,18 @@ class ListedDoctorRows:
         return _listing_rows(self.filters, self.columns, (start, stop - start), counted=False)
 
 
-def _page_number(page: object) -> int:
+def _page_number(page: object, per_page: int) -> int:
     """The page number a paginator will take from ``page``: an integer of at least 1 as
     it is (``Paginator.validate_number``), anything else the first page's (a guess: the
-    paginator falls back to the first or the last page, which is then read apart)."""
+    paginator falls back to the first or the last page, which is then read apart). A
+    page whose offset no database integer holds is past the end: the first page's too."""
     try:
         if isinstance(page, float) and not page.is_integer():
             return 1
         number = int(page)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return 1
-    return number if number >= 1 else 1
+    return number if 1 <= number <= BIGGEST_ID // per_page else 1
 
 
 # The compiled listing queries, by (database alias, filters, columns, window, counted):

@@ -66,7 +66,9 @@ FILTERS = [
 
 
 @pytest.mark.parametrize("filters", FILTERS)
-@pytest.mark.parametrize("page", [None, "1", "2", "3", "0", "-1", "99", "x", "last", 2.5])
+@pytest.mark.parametrize(
+    "page", [None, "1", "2", "3", "0", "-1", "99", "x", "last", 2.5, "9" * 40, float("inf")]
+)
 def test_a_page_is_the_paginators_page_of_the_queryset(doctors, filters, page):
     assert paged(filters, page) == paged_by_the_orm(filters, page)
 
