@@ -62,7 +62,7 @@ from clinic.templatetags.memo import visitor_kind
 from scheduling import selectors as scheduling_selectors
 from scheduling.availability import Interval
 from scheduling.context_processors import header_name
-from scheduling.forms import search_form
+from scheduling.forms import search_form, search_query
 from scheduling.models import AppointmentType, Doctor
 
 # Monday 9 March 2026, 10:00 CET; Montag, 9. März 2026, 10:00 CET (clinic/formats).
@@ -178,14 +178,14 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
     """The soonest free times across doctors, or those from a chosen date: a GET form
     that works without JavaScript; with htmx a change swaps only the results."""
     clinics = scheduling_selectors.clinics()
-    form = search_form(request.GET, clinics=clinics)
+    # What the form makes of the query, without the form: only a miss renders it.
+    wanted = search_query(request.GET)
     found: list[free_time_search.FoundTime] = []
     status = 200
     key, until = "", None
-    if form.is_bound and not form.is_valid():
+    if wanted is None:
         status = 400
     else:
-        wanted = form.cleaned_data if form.is_bound else {}
         first_day = wanted.get("date")
         last_day = first_day + SEARCH_DAYS if first_day else None
         # The doctors searched as plain rows (one query): the key of the whole answer
@@ -223,6 +223,7 @@ def search(request: HtmxHttpRequest) -> HttpResponse:
             last_day=last_day,
             now=now,
         )
+    form = search_form(request.GET, clinics=clinics)
     page = Paginator(found, SEARCH_PER_PAGE).get_page(request.GET.get("page"))
     template_name = "appointments/search.html"
     if wants_fragment(request):

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from clinic.dates import validate_date_in_range
@@ -160,3 +161,32 @@ def search_form(data: Any = None, *, clinics: Sequence[Clinic] | None = None) ->
         clinics=[(clinic.slug, clinic.name) for clinic in clinics],
         type_names=selectors.appointment_type_names(),
     )
+
+
+# search_query's answers, by the catalogue they were cleaned against and the query. The
+# form's verdict on a query is a function of the query and the choices alone (the
+# catalogue's: no clock, no visitor, no language), and making the form (Django copies
+# its fields and normalises four lists of choices) cost a kept search page more than
+# anything else of its own. A new catalogue (a change, or ``CATALOGUE_SECONDS``) starts
+# afresh; any query string makes an entry, so past this many the store is dropped.
+MAX_KEPT_SEARCH_QUERIES = 500
+_search_queries: tuple[selectors.Catalogue, dict[object, dict[str, Any] | None]] | None = None
+
+
+def search_query(data: QueryDict) -> dict[str, Any] | None:
+    """What ``search_form(data)`` cleans ``data`` to (empty when nothing is asked), or
+    None when the form refuses it; remembered per catalogue (the pages that render the
+    form still make it, with its errors)."""
+    global _search_queries
+    current = selectors.catalogue()
+    if _search_queries is None or _search_queries[0] is not current:
+        _search_queries = (current, {})
+    known = _search_queries[1]
+    asked = tuple(sorted((name, tuple(values)) for name, values in data.lists()))
+    if asked not in known:
+        form = search_form(data)
+        if len(known) >= MAX_KEPT_SEARCH_QUERIES:
+            known.clear()
+        known[asked] = (form.cleaned_data if form.is_valid() else None) if form.is_bound else {}
+    cleaned = known[asked]
+    return None if cleaned is None else dict(cleaned)
