@@ -183,10 +183,12 @@ def search_query(data: QueryDict) -> dict[str, Any] | None:
         _search_queries = (current, {})
     known = _search_queries[1]
     asked = tuple(sorted((name, tuple(values)) for name, values in data.lists()))
-    if asked not in known:
+    try:  # one lookup: another thread may drop the store between two
+        cleaned = known[asked]
+    except KeyError:
         form = search_form(data)
+        cleaned = (form.cleaned_data if form.is_valid() else None) if form.is_bound else {}
         if len(known) >= MAX_KEPT_SEARCH_QUERIES:
             known.clear()
-        known[asked] = (form.cleaned_data if form.is_valid() else None) if form.is_bound else {}
-    cleaned = known[asked]
+        known[asked] = cleaned
     return None if cleaned is None else dict(cleaned)

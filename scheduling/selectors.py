@@ -544,9 +544,9 @@ def _listing_rows(
     alias = router.db_for_read(Doctor)
     connection = connections[alias]
     key = (alias, filters, columns, window, counted)
-    if key in _compiled_listings:
+    try:  # one lookup: another thread may drop the store between two
         compiled = _compiled_listings[key]
-    else:
+    except KeyError:
         compiled = _compile_listing(alias, filters, columns, window, counted)
         if len(_compiled_listings) >= MAX_COMPILED_LISTINGS:
             _compiled_listings.clear()
