@@ -471,14 +471,26 @@ class ListedDoctorRows:
 
     def count(self) -> int:
         if self._count is None:
-            rows = _listing_rows(self.filters, self.columns, (self._offset, self.per_page))
-            if rows:
-                self._count = rows[0][-1]
-            elif self._offset == 0:  # not even a first row: nobody
-                self._count = 0
-            else:  # beyond the end: the paginator goes on with the count alone
+            window = (self._offset, self.per_page)
+            memory = (router.db_for_read(Doctor), self.filters)
+            if _counts_seen.get(memory, 0) > LONG_LISTING:
+                # Thousands of doctors: the window function would sort them all to count
+                # them (13 ms for 10,000, against 5 ms for the COUNT and 0.2 ms for the
+                # page read apart, on PostgreSQL). Both still read on every request.
+                self._rows = _listing_rows(self.filters, self.columns, window, counted=False)
                 self._count = self.filters.doctors().count()
-            self._rows = [row[:-1] for row in rows]
+            else:
+                rows = _listing_rows(self.filters, self.columns, window)
+                if rows:
+                    self._count = rows[0][-1]
+                elif self._offset == 0:  # not even a first row: nobody
+                    self._count = 0
+                else:  # beyond the end: the paginator goes on with the count alone
+                    self._count = self.filters.doctors().count()
+                self._rows = [row[:-1] for row in rows]
+            if len(_counts_seen) >= MAX_COMPILED_LISTINGS:
+                _counts_seen.clear()
+            _counts_seen[memory] = self._count
         return self._count
 
     def __len__(self) -> int:
@@ -503,6 +515,18 @@ class ListedDoctorRows:
         if start == self._offset and stop - start <= self.per_page:
             return self._rows[: stop - start]
         return _listing_rows(self.filters, self.columns, (start, stop - start), counted=False)
+
+
+# Past this many doctors a listing's page and count are read apart (``count``): what each
+# process last counted for a set of filters decides, so the first request of a long
+# listing still reads both at once.
+LONG_LISTING = 1_000
+_counts_seen: dict[tuple[str, "DoctorFilters"], int] = {}
+
+
+def forget_listing_counts() -> None:
+    """Forget what this process counted (for tests: their rows are rolled back)."""
+    _counts_seen.clear()
 
 
 def _page_number(page: object, per_page: int) -> int:

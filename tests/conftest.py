@@ -68,10 +68,11 @@ def no_shell_left_from_another_test() -> None:
     from django.core.cache import caches
 
     from clinic.templatetags.memo import forget_all
-    from scheduling.selectors import forget_catalogue
+    from scheduling.selectors import forget_catalogue, forget_listing_counts
 
     forget_all()
     forget_catalogue()
+    forget_listing_counts()
     caches["process"].clear()
 
 

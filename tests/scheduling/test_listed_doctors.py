@@ -142,3 +142,34 @@ def test_the_compiled_queries_are_bounded(doctors, monkeypatch):
             filters.doctors().values_list(*COLUMNS)
         )
         assert len(selectors._compiled_listings) <= 3
+
+
+def test_a_long_listings_page_and_count_are_read_apart_and_still_afresh(doctors, monkeypatch):
+    # Past LONG_LISTING doctors the window function would sort them all to count them.
+    monkeypatch.setattr(selectors, "LONG_LISTING", 5)
+    filters = selectors.DoctorFilters()
+    with CaptureQueriesContext(connection) as first:
+        page_one = paged(filters, "1")
+    with CaptureQueriesContext(connection) as then:
+        page_two = paged(filters, "2")
+    assert (page_one, page_two) == (paged_by_the_orm(filters, "1"), paged_by_the_orm(filters, "2"))
+    make_doctor(doctors[0].clinic, name="Dr. Anna Aaberg")  # one more
+    again = paged(filters, "1")
+    every = [row[2] for page in ("1", "2", "3") for row in paged(filters, page)[3]]
+
+    assert "OVER ()" in first.captured_queries[0]["sql"]
+    assert len(then) == 2
+    assert not [query for query in then.captured_queries if "OVER ()" in query["sql"]]
+    assert again == paged_by_the_orm(filters, "1")
+    assert again[1] == 11
+    assert "Dr. Anna Aaberg" in every
+
+
+def test_a_short_listing_stays_one_query_after_a_long_one_shrinks(doctors, monkeypatch):
+    monkeypatch.setattr(selectors, "LONG_LISTING", 5)
+    filters = selectors.DoctorFilters(specialty="Cardiology")  # four: short
+    paged(filters, "1")
+    with CaptureQueriesContext(connection) as queries:
+        shown = paged(filters, "1")
+    assert shown == paged_by_the_orm(filters, "1")
+    assert len(queries) == 1
