@@ -6,12 +6,24 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
 
 from accounts.models import Authenticator, Patient, User
 from accounts.otp import verified_device
 from accounts.selectors import patient_of
 
 View = Callable[..., HttpResponse]
+
+
+def to_sign_in(request: HttpRequest, login_url: str | None = None) -> HttpResponse:
+    """To the sign-in page, and back to this address afterwards. An htmx request (a form
+    or link of a page whose session has ended meanwhile) is told to load it as a whole
+    page (``HX-Redirect``): a redirect it followed itself would swap the sign-in page into
+    a part of the page it came from."""
+    redirect = redirect_to_login(request.get_full_path(), login_url)
+    if getattr(request, "htmx", False):
+        return HttpResponseClientRedirect(redirect["Location"])
+    return redirect
 
 
 def patient_required(view: View) -> View:
@@ -24,7 +36,7 @@ def patient_required(view: View) -> View:
         user = request.user
         # The OTP middleware (accounts.otp) adds is_verified(): true once a code was accepted.
         if not user.is_authenticated or not user.is_verified():  # type: ignore[attr-defined]
-            return redirect_to_login(request.get_full_path())
+            return to_sign_in(request)
         if user.is_staff:
             raise PermissionDenied("Staff accounts cannot use the patient pages.")
         return view(request, *args, **kwargs)
@@ -59,7 +71,7 @@ def staff_required(view: View) -> View:
     @wraps(view)
     def wrapper(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if not is_verified_staff(request.user):
-            return redirect_to_login(request.get_full_path(), reverse("staff:login"))
+            return to_sign_in(request, reverse("staff:login"))
         return view(request, *args, **kwargs)
 
     return wrapper
