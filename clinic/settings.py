@@ -611,6 +611,13 @@ API_TOKEN_CACHE_SECONDS = env_int("API_TOKEN_CACHE_SECONDS", 60 if REDIS_URL els
 # out everywhere", a changed flag, a deleted user or device still take effect on the next
 # request). 0: every request reads the rows; the default without Redis, as for the tokens.
 SESSION_USER_CACHE_SECONDS = env_int("SESSION_USER_CACHE_SECONDS", 60 if REDIS_URL else 0)
+# Each process keeps the catalogue (the clinics, specialties and choices the search forms,
+# the lists and the home page show; scheduling/selectors.py) and asks the shared cache at
+# most this often whether another process has changed it since (a saved clinic, doctor
+# or type announces itself there after its commit): other processes show the change
+# within this many seconds, not CATALOGUE_SECONDS (30). 0: never asked, the default
+# without Redis, where the cache is a table and one process is the common case.
+CATALOGUE_CHECK_SECONDS = env_int("CATALOGUE_CHECK_SECONDS", 1 if REDIS_URL else 0)
 # An Idempotency-Key and the response it stored are kept this long.
 IDEMPOTENCY_KEY_LIFETIME_HOURS = env_int("IDEMPOTENCY_KEY_LIFETIME_HOURS", 24)
 

@@ -7,15 +7,18 @@ What is free (hours minus bookings) is the appointments app's business
 import datetime as dt
 import hashlib
 import time
+import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeGuard, overload
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
-from django.db import connections, router
+from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Count, Field, OuterRef, Prefetch, Q, QuerySet, Subquery, Window
 from django.shortcuts import get_object_or_404
@@ -338,10 +341,14 @@ def find_doctors(
 # Every search form and list offers the clinics, specialties, spoken languages and type
 # names of the active doctors, and they change when a clinic or a doctor is added or
 # edited, a few times a year: each process keeps what it read for this long. A change
-# shows at once in the process that saved it (the signals in apps.py drop the copy) and
-# within this long in the others. The doctors and times a search finds are never read
-# from this copy.
+# shows at once in the process that saved it (the signals in apps.py drop the copy), and
+# in the others within ``settings.CATALOGUE_CHECK_SECONDS``: the save announces itself
+# in the shared cache after its commit (``CATALOGUE_VERSION_KEY``), and each process asks
+# for that at most so often; at the latest within this long (a change no signal tells
+# of: a queryset update). The doctors and times a search finds are never read from this
+# copy.
 CATALOGUE_SECONDS = 30.0
+CATALOGUE_VERSION_KEY = "catalogue-version"
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,22 +360,44 @@ class Catalogue:
     type_names: tuple[str, ...]
 
 
-_catalogue: tuple[float, Catalogue] | None = None
+# (until when it is kept, the catalogue, the shared version it was read under, when the
+# shared version was last asked for)
+_catalogue: tuple[float, Catalogue, object, float] | None = None
 
 
 def catalogue() -> Catalogue:
     """The clinics (by pk) and what the active doctors offer, read at most every
-    ``CATALOGUE_SECONDS`` by each process (four queries)."""
+    ``CATALOGUE_SECONDS`` by each process (four queries), and again as soon as it finds
+    that another process has changed them (see ``CATALOGUE_SECONDS``)."""
     global _catalogue
     now = time.monotonic()
-    if _catalogue is None or _catalogue[0] <= now:
-        _catalogue = (now + CATALOGUE_SECONDS, _read_catalogue())
+    check_every = settings.CATALOGUE_CHECK_SECONDS
+    if _catalogue is not None and _catalogue[0] > now:
+        until, kept, version, checked_at = _catalogue
+        if not check_every or now - checked_at < check_every:
+            return kept
+        if cache.get(CATALOGUE_VERSION_KEY) == version:
+            _catalogue = (until, kept, version, now)
+            return kept
+    # The version first: a change committed while the rows are read is read again.
+    version = cache.get(CATALOGUE_VERSION_KEY) if check_every else None
+    _catalogue = (now + CATALOGUE_SECONDS, _read_catalogue(), version, now)
     return _catalogue[1]
 
 
 def forget_catalogue(**_: object) -> None:
+    """Drop this process's copy; the signals of apps.py call it for every save and
+    delete of a clinic, doctor or type, and then announce the change to the other
+    processes once it is committed (before, one of them could read the old rows under
+    the new version and keep them)."""
     global _catalogue
     _catalogue = None
+    if settings.CATALOGUE_CHECK_SECONDS:
+        transaction.on_commit(_announce_catalogue_change)
+
+
+def _announce_catalogue_change() -> None:
+    cache.set(CATALOGUE_VERSION_KEY, uuid.uuid4().hex, None)
 
 
 _catalogue_digest: tuple[Catalogue, str] | None = None

@@ -23,9 +23,7 @@ def booking_page(doctor) -> str:
     return f"/appointments/new/?doctor={doctor.pk}&type={kind.pk}&start=2026-03-09T09:00:00Z"
 
 
-def test_an_htmx_booking_after_signing_out_elsewhere_loads_the_sign_in_page_whole(
-    client, doctor
-):
+def test_an_htmx_booking_after_signing_out_elsewhere_loads_the_sign_in_page_whole(client, doctor):
     log_in(client, make_patient())
     client.post("/logout/")  # as another tab would
 

@@ -429,3 +429,14 @@ def test_the_signed_in_user_and_the_token_are_kept_only_with_redis():
     assert with_redis == {"SESSION_USER_CACHE_SECONDS": 60, "API_TOKEN_CACHE_SECONDS": 60}
     # On the database cache a copy's read would be a query too.
     assert without == {"SESSION_USER_CACHE_SECONDS": 0, "API_TOKEN_CACHE_SECONDS": 0}
+
+
+def test_the_catalogue_is_asked_for_across_processes_only_with_redis():
+    with_redis = settings_values(
+        "CATALOGUE_CHECK_SECONDS", DEBUG="true", REDIS_URL="redis://127.0.0.1:6379/12"
+    )
+    without = settings_values("CATALOGUE_CHECK_SECONDS", DEBUG="true")
+
+    assert with_redis == {"CATALOGUE_CHECK_SECONDS": 1}
+    # On the database cache the question would be a query once a second per process.
+    assert without == {"CATALOGUE_CHECK_SECONDS": 0}
