@@ -488,6 +488,18 @@ def test_cancelling_with_a_reason_cancels_and_shows_the_cancelled_appointment(cl
     assert "Cancel this appointment" not in page
 
 
+def test_a_cancelled_appointments_calendar_file_is_offered_to_mark_it_cancelled(
+    client, appointment
+):
+    assert "Add to your calendar (.ics)" in client.get(detail_url(appointment)).text
+
+    client.post(cancel_url(appointment), {"reason": "Feeling better"})
+    page = client.get(detail_url(appointment)).text
+
+    assert "Mark it cancelled in your calendar (.ics)" in page
+    assert "Add to your calendar" not in page
+
+
 def test_cancelling_twice_shows_the_same_cancelled_state(client, appointment):
     first = client.post(cancel_url(appointment), {"reason": "A"})
     second = client.post(cancel_url(appointment), {"reason": "B"})

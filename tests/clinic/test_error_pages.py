@@ -136,4 +136,7 @@ def test_a_form_without_its_csrf_token_gets_the_sites_403_page(db):
     page = response.content.decode()
     assert BRAND in page
     assert "This form has expired" in page
+    # The likeliest cause first: signing in or out gives the visitor a new token, so a
+    # form of a tab opened before is refused.
+    assert "you signed in or out in another tab" in page
     assert "<style" not in page  # Django's own page has an inline style, refused by the CSP
